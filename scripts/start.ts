@@ -1,0 +1,92 @@
+/**
+ * `npm start`: the whole service on one machine. Starts the embedded Temporal dev server and
+ * store (unless TEMPORAL_ADDRESS / MONGODB_URI point elsewhere), then the API and a worker as
+ * child processes; Ctrl-C stops everything it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { loadConfig } from '../src/config';
+import { startStack, type RunningStack } from '../src/stack';
+import { waitForTemporal } from '../src/temporal/client';
+
+const root = path.resolve(__dirname, '..');
+
+async function main() {
+  const dataDir = path.resolve(process.env.HOOKRELAY_DATA_DIR || path.join(root, '.data'));
+  const external = { temporal: !!process.env.TEMPORAL_ADDRESS, store: !!process.env.MONGODB_URI };
+  const stack: RunningStack = await startStack({
+    dataDir,
+    temporal: external.temporal
+      ? undefined
+      : { port: Number(process.env.TEMPORAL_PORT || 7233), uiPort: Number(process.env.TEMPORAL_UI_PORT || 8233) },
+    store: external.store ? undefined : { port: Number(process.env.MONGODB_PORT || 27017) },
+  });
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.error('stopping…');
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGTERM');
+            setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
+          }),
+      ),
+    );
+    await stack.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    const env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS || stack.temporalAddress,
+      MONGODB_URI: process.env.MONGODB_URI || stack.mongoUri,
+      HOOKRELAY_PARENT_PID: String(process.pid),
+    };
+    const config = loadConfig(env);
+    await waitForTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+    for (const [name, entry] of [
+      ['api', 'src/api/main.ts'],
+      ['worker', 'src/worker/main.ts'],
+    ] as const) {
+      const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: 'inherit' });
+      child.on('exit', (code, signal) => {
+        if (!stopping) {
+          console.error(`${name} exited (${signal ?? code}); stopping the rest`);
+          void stopAll(1);
+        }
+      });
+      children.push(child);
+    }
+    const api = `http://${config.HOST}:${config.PORT}`;
+    console.log(
+      [
+        '',
+        'hookrelay is starting:',
+        `  API          ${api}  (try: curl ${api}/readyz)`,
+        `  Temporal UI  ${stack.temporalUiUrl ?? '(external Temporal: see its own UI)'}`,
+        `  Temporal     ${config.TEMPORAL_ADDRESS}  namespace ${config.TEMPORAL_NAMESPACE}`,
+        `  Store        ${config.MONGODB_URI.replace(/\/\/[^@/]*@/, '//***@')}`,
+        `  Data         ${dataDir}`,
+        'Press Ctrl-C to stop everything.',
+        '',
+      ].join('\n'),
+    );
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    await stopAll(1);
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

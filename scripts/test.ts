@@ -1,0 +1,73 @@
+/**
+ * `npm test`: starts a throw-away embedded stack on free ports (unless TEMPORAL_ADDRESS and
+ * MONGODB_URI are set), bundles the workflows once, runs jest against it, and stops the stack
+ * afterwards, whatever jest's result. Extra arguments go to jest (`npm test -- test/api`).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { freePort, startStack } from '../src/stack';
+import { waitForTemporal } from '../src/temporal/client';
+
+const root = path.resolve(__dirname, '..');
+
+async function main(): Promise<number> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-test-'));
+  const t0 = Date.now();
+  const stack = await startStack({
+    dataDir,
+    temporal: process.env.TEMPORAL_ADDRESS ? undefined : { port: await freePort(), uiPort: await freePort() },
+    store: process.env.MONGODB_URI ? undefined : { port: await freePort(), database: 'test' },
+  });
+  let stopped = false;
+  const cleanup = async () => {
+    if (stopped) return;
+    stopped = true;
+    await stack.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  process.on('SIGTERM', () => void cleanup().then(() => process.exit(143)));
+  try {
+    const temporalAddress = process.env.TEMPORAL_ADDRESS || stack.temporalAddress!;
+    await waitForTemporal(temporalAddress);
+    console.error(`test stack ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../src/workflows'),
+      logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+    });
+    const bundlePath = path.join(dataDir, 'workflow-bundle.js');
+    fs.writeFileSync(bundlePath, bundle.code);
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: temporalAddress,
+      MONGODB_URI: process.env.MONGODB_URI || stack.mongoUri,
+      HOOKRELAY_WORKFLOW_BUNDLE: bundlePath,
+      // The test stack delivers to receivers on 127.0.0.1 and retries in milliseconds, not minutes.
+      ALLOW_PRIVATE_TARGETS: 'true',
+      RETRY_INITIAL_INTERVAL_MS: process.env.RETRY_INITIAL_INTERVAL_MS || '100',
+      RETRY_BACKOFF_COEFFICIENT: process.env.RETRY_BACKOFF_COEFFICIENT || '2',
+      DELIVERY_TIMEOUT_MS: process.env.DELIVERY_TIMEOUT_MS || '3000',
+      LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
+    };
+    const jest = require.resolve('jest/bin/jest');
+    return await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [jest, ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    });
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,28 @@
+import express, { type Express } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { AppError, errorMiddleware } from './errors';
+import { healthRoutes } from './routes/health';
+
+export interface AppDeps {
+  temporal: Client;
+  config: Config;
+  logger: Logger;
+}
+
+/** Builds the Express app from injected dependencies; `main.ts` only wires and listens. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(express.json({ limit: '256kb', type: () => true }));
+
+  app.use(healthRoutes(deps.temporal));
+
+  app.use((req) => {
+    throw AppError.notFound(`route ${req.method} ${req.path}`);
+  });
+  app.use(errorMiddleware((msg, err) => deps.logger.error(msg, { err })));
+  return app;
+}

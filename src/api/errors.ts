@@ -1,0 +1,67 @@
+import type { ErrorRequestHandler } from 'express';
+import type { ZodError } from 'zod';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** The one error type routes throw: a stable HTTP status, a message, and the bad fields if any. */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(message);
+  }
+
+  static badRequest(message: string, errors?: FieldError[]) {
+    return new AppError(400, message, errors);
+  }
+  static unprocessable(message: string, errors?: FieldError[]) {
+    return new AppError(422, message, errors);
+  }
+  static unauthorized(message = 'missing or invalid API key') {
+    return new AppError(401, message);
+  }
+  static forbidden(message = 'you do not have permission to do this') {
+    return new AppError(403, message);
+  }
+  static notFound(what = 'resource') {
+    return new AppError(404, `${what} not found`);
+  }
+}
+
+/** Every issue of a zod error as `{field, message}`, field paths dotted (`urls.0.url`). */
+export function fieldErrors(error: ZodError): FieldError[] {
+  return error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: i.message }));
+}
+
+export function errorBody(status: number, message: string, errors?: FieldError[]) {
+  return { meta: { status, error_message: message, ...(errors?.length ? { errors } : {}) } };
+}
+
+/** The single error middleware: AppErrors as they are, body-parser errors mapped, the rest 500. */
+export function errorMiddleware(log: (msg: string, err: unknown) => void): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    let status = 500;
+    let message = 'internal error';
+    let errors: FieldError[] | undefined;
+    if (err instanceof AppError) {
+      ({ status, message, errors } = err);
+    } else if (err?.type === 'entity.too.large') {
+      status = 413;
+      message = `request body is larger than the ${err.limit} byte limit`;
+    } else if (err?.type === 'entity.parse.failed') {
+      status = 400;
+      message = `malformed JSON: ${err.message}`;
+    } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
+      status = err.status;
+      message = err.message;
+    } else {
+      log('unhandled error', err);
+    }
+    res.status(status).json(errorBody(status, message, errors));
+  };
+}

@@ -1,0 +1,30 @@
+import type { Server } from 'node:http';
+import { loadConfig } from '../config';
+import { connectDatabase, disconnectDatabase } from '../db/connect';
+import { createLogger } from '../logger';
+import { connectTemporalClient } from '../temporal/client';
+import { exitWhenParentDies, onShutdown } from '../process';
+import { createApp } from './app';
+
+/** The API entry point: wires config, the store and Temporal into the app and listens. */
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger('api', config.LOG_LEVEL);
+  await connectDatabase(config.MONGODB_URI);
+  const temporal = await connectTemporalClient(config);
+  const app = createApp({ temporal, config, logger });
+  const server: Server = app.listen(config.PORT, config.HOST, () => {
+    logger.info('api listening', { url: `http://${config.HOST}:${config.PORT}` });
+  });
+  onShutdown(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await temporal.connection.close();
+    await disconnectDatabase();
+  });
+  exitWhenParentDies();
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+import { Router } from 'express';
+import type { Client } from '@temporalio/client';
+import { pingDatabase } from '../../db/connect';
+
+/** `/healthz`: the process is up. `/readyz`: Temporal and the store answer (503 with reasons if not). */
+export function healthRoutes(temporal: Client): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const checks = await Promise.all([
+      check('temporal', () => temporal.workflowService.getSystemInfo({})),
+      check('store', () => pingDatabase()),
+    ]);
+    const failing = checks.filter((c) => !c.ok);
+    res.status(failing.length ? 503 : 200).json({
+      status: failing.length ? 'unavailable' : 'ready',
+      checks: Object.fromEntries(checks.map((c) => [c.name, c.ok ? 'ok' : c.reason])),
+    });
+  });
+  return router;
+}
+
+async function check(name: string, probe: () => Promise<unknown>, timeoutMs = 3000) {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { name, ok: true as const };
+  } catch (err) {
+    return { name, ok: false as const, reason: err instanceof Error ? err.message : String(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

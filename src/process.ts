@@ -1,0 +1,31 @@
+/** Process lifecycle helpers shared by the entry points. */
+
+/** Runs `cleanup` once on SIGINT/SIGTERM, then exits. */
+export function onShutdown(cleanup: () => Promise<void>): void {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) return;
+    stopping = true;
+    cleanup()
+      .catch((err) => console.error('shutdown failed:', err))
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+/**
+ * When started by `npm start`, exit if that parent disappears (even by SIGKILL), so no orphan
+ * process keeps a port.
+ */
+export function exitWhenParentDies(): void {
+  const parent = Number(process.env.HOOKRELAY_PARENT_PID);
+  if (!parent) return;
+  setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      process.kill(process.pid, 'SIGTERM');
+    }
+  }, 1000).unref();
+}

@@ -1,0 +1,21 @@
+import { defineSearchAttributeKey } from '@temporalio/common';
+
+/**
+ * Custom search attributes set by the delivery workflows, so an admin can find runs in the
+ * Temporal Web UI, e.g. `WebhookEventType = "incident.triggered"`. The embedded stack and
+ * docker-compose register exactly this list (see SEARCH_ATTRIBUTE_REGISTRATIONS).
+ */
+export const SA_ORGANIZATION = defineSearchAttributeKey('WebhookOrganization', 'KEYWORD');
+export const SA_EVENT_TYPE = defineSearchAttributeKey('WebhookEventType', 'KEYWORD');
+export const SA_EVENT_ID = defineSearchAttributeKey('WebhookEventId', 'KEYWORD');
+export const SA_WEBHOOK_IDS = defineSearchAttributeKey('WebhookIds', 'KEYWORD_LIST');
+export const SA_DELIVERY_STATUS = defineSearchAttributeKey('WebhookDeliveryStatus', 'KEYWORD');
+
+/** `name=Type` pairs as `temporal server start-dev --search-attribute` and the admin CLI take them. */
+export const SEARCH_ATTRIBUTE_REGISTRATIONS: readonly string[] = [
+  'WebhookOrganization=Keyword',
+  'WebhookEventType=Keyword',
+  'WebhookEventId=Keyword',
+  'WebhookIds=KeywordList',
+  'WebhookDeliveryStatus=Keyword',
+];

@@ -1,0 +1,141 @@
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * The embedded stack's servers are built from Go modules once per machine, into a cache outside
+ * the repository, so that a fresh clone on the same machine starts in seconds.
+ */
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+export const FERRETDB_VERSION = 'v1.24.2';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+
+export function cacheDir(): string {
+  return process.env.HOOKRELAY_CACHE_DIR || path.join(os.homedir(), '.cache', 'hookrelay');
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
+function requireGo(what: string): string {
+  const go = onPath('go');
+  if (!go) {
+    throw new Error(
+      `Go is needed to build ${what} (first run only) but 'go' is not on PATH.\n` +
+        `Install Go 1.22 or newer (https://go.dev/dl, or 'apt-get install golang'), or point the service at ` +
+        `existing servers with TEMPORAL_ADDRESS and MONGODB_URI.`,
+    );
+  }
+  return go;
+}
+
+async function runGo(args: string[], cwd: string, env: NodeJS.ProcessEnv, what: string): Promise<void> {
+  const go = requireGo(what);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(go, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      process.stderr.write('.');
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      process.stderr.write('\n');
+      if (code === 0) return resolve();
+      const proxyHint = /proxy|dial tcp|no such host|i\/o timeout|connection refused/i.test(stderr)
+        ? `\nThe Go module proxy could not be reached (GOPROXY=${process.env.GOPROXY ?? 'default'}); check network access or GOPROXY.`
+        : '';
+      reject(new Error(`building ${what} failed (go ${args.join(' ')}):\n${stderr.slice(-4000)}${proxyHint}`));
+    });
+  });
+}
+
+/**
+ * Returns the path of a cached binary, building it first when missing. A lock directory keeps two
+ * processes (say, two test runs) from building the same thing at once.
+ */
+async function ensureBuilt(name: string, build: (outFile: string) => Promise<void>): Promise<string> {
+  const dir = path.join(cacheDir(), 'bin');
+  const outFile = path.join(dir, name);
+  if (fs.existsSync(outFile)) return outFile;
+  fs.mkdirSync(dir, { recursive: true });
+  const lock = `${outFile}.lock`;
+  const started = Date.now();
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      if (fs.existsSync(outFile)) return outFile;
+      // A lock older than 30 minutes belongs to a build that died.
+      if (Date.now() - fs.statSync(lock).mtimeMs > 30 * 60_000) fs.rmSync(lock, { recursive: true, force: true });
+      if (Date.now() - started > 30 * 60_000) throw new Error(`timed out waiting for another build of ${name}`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  try {
+    if (fs.existsSync(outFile)) return outFile;
+    const tmp = `${outFile}.tmp-${process.pid}`;
+    await build(tmp);
+    fs.renameSync(tmp, outFile);
+    return outFile;
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** The Temporal CLI (`temporal server start-dev`): a `temporal` on PATH, else the pinned build. */
+export async function ensureTemporalCli(): Promise<string> {
+  const existing = process.env.HOOKRELAY_TEMPORAL_BIN || onPath('temporal');
+  if (existing) return existing;
+  return ensureBuilt(`temporal-${TEMPORAL_CLI_VERSION}`, async (outFile) => {
+    console.error(
+      `building the Temporal dev server ${TEMPORAL_CLI_VERSION} from the Go module proxy, first run only, a few minutes…`,
+    );
+    const gobin = fs.mkdtempSync(path.join(cacheDir(), 'gobin-'));
+    try {
+      await runGo(
+        ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`],
+        os.tmpdir(),
+        { GOBIN: gobin, GOFLAGS: '-mod=mod' },
+        'the Temporal CLI',
+      );
+      fs.renameSync(path.join(gobin, 'temporal'), outFile);
+    } finally {
+      fs.rmSync(gobin, { recursive: true, force: true });
+    }
+  });
+}
+
+/** FerretDB on SQLite, built from tools/ferretdb (our tiny main embedding FerretDB's package). */
+export async function ensureFerretDb(): Promise<string> {
+  return ensureBuilt(`ferretdb-${FERRETDB_VERSION}`, async (outFile) => {
+    console.error(`building FerretDB ${FERRETDB_VERSION} from the Go module proxy, first run only, a few minutes…`);
+    await runGo(['build', '-o', outFile, '.'], path.join(repoRoot, 'tools', 'ferretdb'), {}, 'FerretDB');
+  });
+}
+
+/** A real `mongod` on PATH, used instead of FerretDB when present. */
+export function findMongod(): string | undefined {
+  if (process.env.HOOKRELAY_USE_FERRETDB === 'true') return undefined;
+  const mongod = onPath('mongod');
+  if (!mongod) return undefined;
+  try {
+    execFileSync(mongod, ['--version'], { stdio: 'ignore' });
+    return mongod;
+  } catch {
+    return undefined;
+  }
+}

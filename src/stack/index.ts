@@ -1,0 +1,166 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../shared/searchAttributes';
+import { ensureFerretDb, ensureTemporalCli, findMongod } from './binaries';
+
+/**
+ * The embedded stack: the Temporal dev server (SQLite file, Web UI) and a MongoDB-compatible store
+ * (FerretDB on SQLite, or a `mongod` on PATH), on 127.0.0.1, with their state under `dataDir`.
+ * Used by `npm start`, `npm test` and `npm run bench`; production points TEMPORAL_ADDRESS and
+ * MONGODB_URI at real clusters instead.
+ */
+export interface StackOptions {
+  dataDir: string;
+  /** Start the Temporal dev server on these ports; omit when TEMPORAL_ADDRESS points elsewhere. */
+  temporal?: { port: number; uiPort: number };
+  /** Start the store on this port; omit when MONGODB_URI points elsewhere. */
+  store?: { port: number; database?: string };
+  log?: (line: string) => void;
+}
+
+export interface RunningStack {
+  temporalAddress?: string;
+  temporalUiUrl?: string;
+  mongoUri?: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function portIsOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+}
+
+function startProcess(name: string, command: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv) {
+  const out = fs.openSync(logFile, 'a');
+  // detached: its own process group, so stop() can end the server and anything it started.
+  const child = spawn(command, args, { stdio: ['ignore', out, out], detached: true, env: { ...process.env, ...env } });
+  fs.closeSync(out);
+  return { name, child, logFile } satisfies ManagedProcess;
+}
+
+async function waitForPort(proc: ManagedProcess, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) break;
+    if (await portIsOpen(port)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const tail = fs.existsSync(proc.logFile) ? fs.readFileSync(proc.logFile, 'utf8').slice(-3000) : '';
+  throw new Error(`${proc.name} did not start listening on 127.0.0.1:${port} (log ${proc.logFile}):\n${tail}`);
+}
+
+async function stopProcess(proc: ManagedProcess, graceMs = 10_000): Promise<void> {
+  const { child } = proc;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signalGroup = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  signalGroup('SIGTERM');
+  const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const logs = path.join(options.dataDir, 'logs');
+  fs.mkdirSync(logs, { recursive: true });
+  const started: ManagedProcess[] = [];
+  const stop = async () => {
+    await Promise.all(started.reverse().map((p) => stopProcess(p)));
+  };
+  const running: RunningStack = { stop };
+
+  try {
+    const waits: Promise<void>[] = [];
+    if (options.temporal) {
+      const { port, uiPort } = options.temporal;
+      const temporal = startProcess(
+        'temporal',
+        await ensureTemporalCli(),
+        [
+          'server',
+          'start-dev',
+          '--ip',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--ui-port',
+          String(uiPort),
+          '--db-filename',
+          path.join(options.dataDir, 'temporal.sqlite'),
+          '--log-level',
+          'warn',
+          '--dynamic-config-value',
+          'frontend.enableServerVersionCheck=false',
+          ...SEARCH_ATTRIBUTE_REGISTRATIONS.flatMap((sa) => ['--search-attribute', sa]),
+        ],
+        path.join(logs, 'temporal.log'),
+        { TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+      );
+      started.push(temporal);
+      waits.push(waitForPort(temporal, port, 60_000).then(() => waitForPort(temporal, uiPort, 30_000)));
+      running.temporalAddress = `127.0.0.1:${port}`;
+      running.temporalUiUrl = `http://127.0.0.1:${uiPort}`;
+    }
+    if (options.store) {
+      const { port, database = 'hookrelay' } = options.store;
+      const mongod = findMongod();
+      const storeDir = path.join(options.dataDir, mongod ? 'mongod' : 'ferretdb');
+      fs.mkdirSync(storeDir, { recursive: true });
+      const store = mongod
+        ? startProcess(
+            'mongod',
+            mongod,
+            ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', storeDir],
+            path.join(logs, 'mongod.log'),
+          )
+        : startProcess(
+            'ferretdb',
+            await ensureFerretDb(),
+            ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', storeDir],
+            path.join(logs, 'ferretdb.log'),
+          );
+      started.push(store);
+      waits.push(waitForPort(store, port, 30_000));
+      running.mongoUri = `mongodb://127.0.0.1:${port}/${database}`;
+    }
+    await Promise.all(waits);
+    log(`stack: server logs in ${logs}`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return running;
+}

@@ -1,0 +1,116 @@
+/**
+ * What every integration test needs: the suite's own stack (started by scripts/test.ts), a fresh
+ * database and task queue per test file, the API in-process on port 0, and a worker.
+ */
+import crypto from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, DefaultLogger } from '@temporalio/worker';
+import { createActivities } from '../../src/activities';
+import { createApp } from '../../src/api/app';
+import { loadConfig, type Config } from '../../src/config';
+import { connectDatabase, disconnectDatabase } from '../../src/db/connect';
+import { createLogger } from '../../src/logger';
+import { connectTemporalClient } from '../../src/temporal/client';
+import { workerOptions } from '../../src/worker/options';
+
+let runtimeInstalled = false;
+
+export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  if (!process.env.TEMPORAL_ADDRESS || !process.env.MONGODB_URI) {
+    throw new Error('run the tests with `npm test`: it starts the stack they need');
+  }
+  const suffix = crypto.randomBytes(4).toString('hex');
+  const uri = new URL(process.env.MONGODB_URI);
+  uri.pathname = `/t_${suffix}`;
+  return loadConfig({
+    ...process.env,
+    MONGODB_URI: uri.toString(),
+    TEMPORAL_TASK_QUEUE: `test-${suffix}`,
+    ...overrides,
+  });
+}
+
+export interface Harness {
+  config: Config;
+  temporal: Client;
+  /** Base URL of the in-process API. */
+  api: string;
+  close(): Promise<void>;
+}
+
+/** Connects the store and Temporal, and serves the API on 127.0.0.1:0. */
+export async function startHarness(config: Config = testConfig()): Promise<Harness> {
+  await connectDatabase(config.MONGODB_URI);
+  const temporal = await connectTemporalClient(config);
+  const app = createApp({ temporal, config, logger: createLogger('api', 'error') });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    config,
+    temporal,
+    api: `http://127.0.0.1:${port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await temporal.connection.close();
+      await disconnectDatabase();
+    },
+  };
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+/** A worker on the harness's task queue, running until stop(). */
+export async function startWorker(config: Config): Promise<RunningWorker> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    runtimeInstalled = true;
+  }
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await Worker.create({
+    ...workerOptions(config),
+    connection,
+    activities: createActivities({ config, logger: createLogger('worker', 'error') }),
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+/** fetch with JSON in and out, for API tests. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  opts: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
+  if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(base + path, {
+    method,
+    headers,
+    body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+  });
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body, headers: res.headers };
+}
