@@ -19,6 +19,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '256kb', type: () => true }));
 
   app.use(healthRoutes(deps.temporal));
+  // Routers with fixed paths under /v3/extensions/event-webhooks (templates, events catalog, payload
+  // validation, unsaved test) are mounted before the webhooks router and its /:id routes.
 
   app.use((req) => {
     throw AppError.notFound(`route ${req.method} ${req.path}`);
