@@ -48,11 +48,14 @@ async function runGo(args: string[], cwd: string, env: NodeJS.ProcessEnv, what: 
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      process.stderr.write('.');
     });
+    const started = Date.now();
+    const progress = setInterval(() => {
+      console.error(`  still building ${what}… ${Math.round((Date.now() - started) / 1000)} s`);
+    }, 15_000);
     child.on('error', reject);
     child.on('exit', (code) => {
-      process.stderr.write('\n');
+      clearInterval(progress);
       if (code === 0) return resolve();
       const proxyHint = /proxy|dial tcp|no such host|i\/o timeout|connection refused/i.test(stderr)
         ? `\nThe Go module proxy could not be reached (GOPROXY=${process.env.GOPROXY ?? 'default'}); check network access or GOPROXY.`
