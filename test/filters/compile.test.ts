@@ -1,0 +1,219 @@
+import triggered from '../../src/payloads/fixtures/v2/incident-triggered.json';
+import taskCreated from '../../src/payloads/fixtures/v2/incident-task-created.json';
+import notesCreated from '../../src/payloads/fixtures/v2/incident-notes-created.json';
+import { compileFilters, MAX_FILTER_DEPTH } from '../../src/filters/compile';
+import { evaluateFilter } from '../../src/filters/evaluate';
+import type { EventEnvelopeV2 } from '../../src/shared/types';
+
+/** incident.triggered: the incident is resource_data; tags null; no priority. */
+const untagged = triggered as unknown as EventEnvelopeV2;
+/** incident_task_created: the incident is data.incident; tags {severity: critical}. */
+const tagged = taskCreated as unknown as EventEnvelopeV2;
+/** incident_notes_created: resource_data is a note, so service etc. must come from data.incident. */
+const note = notesCreated as unknown as EventEnvelopeV2;
+
+function withIncident(event: EventEnvelopeV2, change: (incident: any) => void): EventEnvelopeV2 {
+  const copy = structuredClone(event);
+  change(copy.data.incident ?? copy.data.resource_data);
+  return copy;
+}
+const p1 = withIncident(untagged, (i) => (i.priority = 'P1'));
+const dotted = withIncident(tagged, (i) => (i.tags = { 'k8s.io/cluster': { value: 'prod.eu-1', color: '#fff' } }));
+
+function compiled(filters: unknown): string | null {
+  const result = compileFilters(filters);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.logic === null ? null : JSON.stringify(result.logic);
+}
+const matches = (filters: unknown, event: EventEnvelopeV2) => evaluateFilter(compiled(filters), event);
+const one = (op: string, lhs: string, rhs: unknown) => ({ op: 'and', conditions: [{ op, lhs, rhs }] });
+
+type Row = [lhs: string, op: string, rhs: unknown, event: EventEnvelopeV2, eventName: string, expected: boolean];
+const rows: Row[] = [
+  ['team', 'is', '6196371cda7b4ab764b13a1f', untagged, 'triggered', true],
+  ['team', 'is', 'Yash', untagged, 'triggered', true],
+  ['team', 'is', 'platform', untagged, 'triggered', false],
+  ['team', 'is_not', 'Yash', untagged, 'triggered', false],
+  ['team', 'is_not', 'platform', untagged, 'triggered', true],
+  ['team', 'in', ['platform', '6196371cda7b4ab764b13a1f'], untagged, 'triggered', true],
+  ['team', 'in', ['platform'], untagged, 'triggered', false],
+  ['team', 'not_in', ['platform'], untagged, 'triggered', true],
+  ['team', 'not_in', ['Yash'], untagged, 'triggered', false],
+  ['team', 'contains', 'Ya', untagged, 'triggered', true],
+  ['team', 'contains', 'plat', untagged, 'triggered', false],
+  ['service', 'is', '62f0fdde613c98528db9f8bc', note, 'notes_created', true],
+  ['service', 'is', 'Service Test2', note, 'notes_created', true],
+  ['service', 'is', 'service-test2', untagged, 'triggered', true],
+  ['service', 'is', 'billing', untagged, 'triggered', false],
+  ['service', 'is_not', 'service-test2', note, 'notes_created', false],
+  ['service', 'is_not', 'billing', note, 'notes_created', true],
+  ['service', 'in', ['billing', 'service-test2'], untagged, 'triggered', true],
+  ['service', 'in', ['billing'], untagged, 'triggered', false],
+  ['service', 'not_in', ['billing'], untagged, 'triggered', true],
+  ['service', 'not_in', ['Service Test2'], untagged, 'triggered', false],
+  ['service', 'contains', 'Test', note, 'notes_created', true],
+  ['service', 'contains', 'billing', note, 'notes_created', false],
+  ['alert_source', 'is', '6077f7225fdc7075e371685f', untagged, 'triggered', true],
+  ['alert_source', 'is', 'squadcastui', untagged, 'triggered', true],
+  ['alert_source', 'is', 'Squadcast UI', untagged, 'triggered', true],
+  ['alert_source', 'is', 'prometheus', untagged, 'triggered', false],
+  ['alert_source', 'is_not', 'squadcastui', untagged, 'triggered', false],
+  ['alert_source', 'is_not', 'prometheus', untagged, 'triggered', true],
+  ['alert_source', 'in', ['prometheus', 'squadcastui'], note, 'notes_created', true],
+  ['alert_source', 'in', ['prometheus'], note, 'notes_created', false],
+  ['alert_source', 'not_in', ['prometheus'], note, 'notes_created', true],
+  ['alert_source', 'not_in', ['squadcastui'], note, 'notes_created', false],
+  ['alert_source', 'contains', 'squadcast', untagged, 'triggered', true],
+  ['alert_source', 'contains', 'grafana', untagged, 'triggered', false],
+  ['priority', 'is', 'UNSET', untagged, 'triggered without priority', true],
+  ['priority', 'is', 'P1', untagged, 'triggered without priority', false],
+  ['priority', 'is', 'P1', p1, 'triggered with P1', true],
+  ['priority', 'is', 'p1', p1, 'triggered with P1', true],
+  ['priority', 'is', 'P2', p1, 'triggered with P1', false],
+  ['priority', 'is_not', 'P1', p1, 'triggered with P1', false],
+  ['priority', 'is_not', 'P1', untagged, 'triggered without priority', true],
+  ['priority', 'in', ['P1', 'P2'], p1, 'triggered with P1', true],
+  ['priority', 'in', ['P1', 'P2'], untagged, 'triggered without priority', false],
+  ['priority', 'not_in', ['P1', 'P2'], p1, 'triggered with P1', false],
+  ['priority', 'not_in', ['P1', 'P2'], untagged, 'triggered without priority', true],
+  ['priority', 'contains', 'UN', untagged, 'triggered without priority', true],
+  ['priority', 'contains', 'P', p1, 'triggered with P1', true],
+  ['priority', 'contains', '2', p1, 'triggered with P1', false],
+  ['tag:severity', 'is', 'critical', tagged, 'task_created', true],
+  ['tag:severity', 'is', 'low', tagged, 'task_created', false],
+  ['tag:severity', 'is_not', 'critical', tagged, 'task_created', false],
+  ['tag:severity', 'is_not', 'low', tagged, 'task_created', true],
+  ['tag:severity', 'in', ['low', 'critical'], tagged, 'task_created', true],
+  ['tag:severity', 'in', ['low'], tagged, 'task_created', false],
+  ['tag:severity', 'not_in', ['low'], tagged, 'task_created', true],
+  ['tag:severity', 'not_in', ['critical'], tagged, 'task_created', false],
+  ['tag:severity', 'contains', 'crit', tagged, 'task_created', true],
+  ['tag:severity', 'contains', 'low', tagged, 'task_created', false],
+  ['tag:team', 'is', 'critical', tagged, 'task_created (no such tag)', false],
+  ['tag:severity', 'is', 'critical', untagged, 'triggered (tags null)', false],
+  ['tag:severity', 'is', '', untagged, 'triggered (tags null)', false],
+  ['tag:severity', 'in', ['critical'], untagged, 'triggered (tags null)', false],
+  ['tag:severity', 'contains', 'c', untagged, 'triggered (tags null)', false],
+  ['tag:severity', 'is_not', 'critical', untagged, 'triggered (tags null)', true],
+  ['tag:severity', 'not_in', ['critical'], untagged, 'triggered (tags null)', true],
+  ['tag:k8s.io/cluster', 'is', 'prod.eu-1', dotted, 'a dotted tag key', true],
+  ['tag:k8s.io/cluster', 'is', 'prod', dotted, 'a dotted tag key', false],
+  ['tag:k8s.io/cluster', 'contains', 'prod.', dotted, 'a dotted tag key', true],
+  ['tag:k8s', 'is', 'prod.eu-1', dotted, 'a dotted tag key', false],
+];
+
+describe('compiled Squadcast filters', () => {
+  const table = rows.map(([lhs, op, rhs, event, on, expected]) => ({ lhs, op, rhs, event, on, expected }));
+  test.each(table)('when $lhs $op $rhs is evaluated on $on, then it matches: $expected', (row) => {
+    expect(matches(one(row.op, row.lhs, row.rhs), row.event)).toBe(row.expected);
+  });
+
+  test('when filters are null, absent or have no conditions, then every event matches', () => {
+    expect(compiled(null)).toBeNull();
+    expect(compiled(undefined)).toBeNull();
+    expect(compiled({ op: 'and', conditions: [] })).toBeNull();
+    expect(matches({ op: 'or', conditions: [] }, untagged)).toBe(true);
+  });
+
+  test('when conditions are joined by and, then all must hold; by or, then one is enough', () => {
+    const team = { op: 'is', lhs: 'team', rhs: 'Yash' };
+    const wrongService = { op: 'is', lhs: 'service', rhs: 'billing' };
+    expect(matches({ op: 'and', conditions: [team, wrongService] }, untagged)).toBe(false);
+    expect(matches({ op: 'or', conditions: [team, wrongService] }, untagged)).toBe(true);
+  });
+
+  test('when groups are nested, then each group combines its own conditions', () => {
+    // team is Yash AND (priority is P1 OR (tag severity is critical AND service is service-test2))
+    const filters = {
+      op: 'and',
+      conditions: [
+        { op: 'is', lhs: 'team', rhs: 'Yash' },
+        {
+          op: 'or',
+          conditions: [
+            { op: 'is', lhs: 'priority', rhs: 'P1' },
+            {
+              op: 'and',
+              conditions: [
+                { op: 'is', lhs: 'tag:severity', rhs: 'critical' },
+                { op: 'is', lhs: 'service', rhs: 'service-test2' },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    expect(matches(filters, p1)).toBe(true);
+    expect(matches(filters, tagged)).toBe(true);
+    expect(matches(filters, untagged)).toBe(false);
+  });
+
+  test(`when groups nest ${MAX_FILTER_DEPTH} levels, then they compile; one more, then they are refused`, () => {
+    const nest = (levels: number): any =>
+      levels === 1
+        ? { op: 'and', conditions: [{ op: 'is', lhs: 'team', rhs: 'Yash' }] }
+        : { op: 'and', conditions: [nest(levels - 1)] };
+    expect(matches(nest(MAX_FILTER_DEPTH), untagged)).toBe(true);
+    const result = compileFilters(nest(MAX_FILTER_DEPTH + 1));
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems[0].message).toMatch(/nested at most 5/);
+  });
+
+  test('when filters are over 20 KB, then they are refused', () => {
+    const conditions = Array.from({ length: 400 }, (_, i) => ({
+      op: 'is',
+      lhs: 'service',
+      rhs: `svc-${i}-${'x'.repeat(40)}`,
+    }));
+    const result = compileFilters({ op: 'or', conditions });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems[0].message).toMatch(/20480 bytes/);
+  });
+
+  test('when several conditions are wrong, then every problem is reported with its path', () => {
+    const result = compileFilters({
+      op: 'xor',
+      conditions: [
+        { op: 'equals', lhs: 'team', rhs: 'a' },
+        { op: 'is', lhs: 'owner', rhs: 'a' },
+        { op: 'in', lhs: 'service', rhs: 'a' },
+        { op: 'is', lhs: 'priority', rhs: 'P9' },
+        { op: 'is', lhs: 'tag:', rhs: 'a' },
+        { op: 'and', conditions: [] },
+        'nonsense',
+      ],
+    });
+    expect(result.ok).toBe(false);
+    const paths = !result.ok ? result.problems.map((p) => p.path) : [];
+    expect(paths).toEqual([
+      'op',
+      'conditions.0.op',
+      'conditions.1.lhs',
+      'conditions.2.rhs',
+      'conditions.3.rhs',
+      'conditions.4.lhs',
+      'conditions.5.conditions',
+      'conditions.6',
+    ]);
+  });
+});
+
+describe('raw json-logic filters', () => {
+  test('when json_logic uses built-in operators, then it is stored as given and applied to the facts', () => {
+    const rule = { some: [{ var: 'tags' }, { '===': [{ var: 'key' }, 'severity'] }] };
+    expect(compiled({ json_logic: rule })).toBe(JSON.stringify(rule));
+    expect(matches({ json_logic: rule }, tagged)).toBe(true);
+    expect(matches({ json_logic: rule }, untagged)).toBe(false);
+  });
+
+  test('when json_logic uses an operator that is not built in, or log, then it is refused with the path', () => {
+    const result = compileFilters({ json_logic: { and: [{ log: 1 }, { regex: ['a', 'b'] }] } });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems.map((p) => p.path)).toEqual(['json_logic.and.0', 'json_logic.and.1']);
+  });
+
+  test('when json_logic reads prototype properties or sits beside other keys, then it is refused', () => {
+    expect(compileFilters({ json_logic: { var: '__proto__.x' } }).ok).toBe(false);
+    expect(compileFilters({ json_logic: true, op: 'and' }).ok).toBe(false);
+  });
+});
