@@ -3,7 +3,9 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { AppError, errorMiddleware } from './errors';
+import { catalogRoutes } from './routes/catalog';
 import { healthRoutes } from './routes/health';
+import { webhookRoutes } from './routes/webhooks';
 
 export interface AppDeps {
   temporal: Client;
@@ -21,6 +23,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.temporal));
   // Routers with fixed paths under /v3/extensions/event-webhooks (templates, events catalog, payload
   // validation, unsaved test) are mounted before the webhooks router and its /:id routes.
+  app.use(catalogRoutes());
+  app.use(webhookRoutes(deps.config));
 
   app.use((req) => {
     throw AppError.notFound(`route ${req.method} ${req.path}`);

@@ -183,7 +183,7 @@ export function compileFilters(filters: unknown): CompiledFilters {
       problems.push({ path: 'json_logic', message: 'must be a json-logic rule' });
     } else {
       for (const p of checkJsonLogic(filters.json_logic)) {
-        problems.push({ path: join('json_logic', p.path), message: p.message });
+        problems.push({ path: p.path ? `json_logic.${p.path}` : 'json_logic', message: p.message });
       }
     }
     return problems.length ? { ok: false, problems } : { ok: true, logic: filters.json_logic };

@@ -1,0 +1,81 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../config';
+import { serializeWebhook } from '../../webhooks/serialize';
+import {
+  createWebhook,
+  deleteWebhook,
+  findWebhook,
+  listWebhooks,
+  replaceWebhook,
+  rotateWebhookSecret,
+  setWebhookEnabled,
+} from '../../webhooks/service';
+import { authOf, requireAuth, requireWebhookManager } from '../auth';
+import { AppError, fieldErrors } from '../errors';
+
+const BASE = '/v3/extensions/event-webhooks';
+
+const listQuery = z.object({
+  'page-limit': z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/**
+ * The Squadcast-compatible webhooks API. Listing needs any key (plain users see only the manual
+ * webhooks they may fire); everything else needs an owner or a `manage_webhook` holder. `:id` is
+ * the webhook's id or its slug. The secret is shown on create, read and rotate, never in lists.
+ */
+export function webhookRoutes(config: Config): Router {
+  const router = Router();
+  const manager = [requireAuth, requireWebhookManager];
+
+  router.get(BASE, requireAuth, async (req, res) => {
+    const parsed = listQuery.safeParse(req.query);
+    if (!parsed.success) throw AppError.badRequest('invalid page-limit or offset', fieldErrors(parsed.error));
+    const { docs, total } = await listWebhooks(authOf(req), {
+      limit: parsed.data['page-limit'],
+      offset: parsed.data.offset,
+    });
+    res.json({
+      data: { result: docs.map((d) => serializeWebhook(d, { withSecret: false })), meta: { total_count: total } },
+    });
+  });
+
+  router.post(BASE, ...manager, async (req, res) => {
+    const doc = await createWebhook(authOf(req), req.body, config);
+    res.status(201).json({ data: serializeWebhook(doc, { withSecret: true }) });
+  });
+
+  router.get(`${BASE}/:id`, ...manager, async (req, res) => {
+    const doc = await findWebhook(authOf(req), req.params.id as string);
+    res.json({ data: serializeWebhook(doc, { withSecret: true }) });
+  });
+
+  router.put(`${BASE}/:id`, ...manager, async (req, res) => {
+    const doc = await replaceWebhook(authOf(req), req.params.id as string, req.body, config);
+    res.json({ data: serializeWebhook(doc, { withSecret: false }) });
+  });
+
+  router.delete(`${BASE}/:id`, ...manager, async (req, res) => {
+    await deleteWebhook(authOf(req), req.params.id as string);
+    res.status(204).end();
+  });
+
+  for (const [action, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    router.post(`${BASE}/:id/${action}`, ...manager, async (req, res) => {
+      const doc = await setWebhookEnabled(authOf(req), req.params.id as string, enabled);
+      res.json({ data: serializeWebhook(doc, { withSecret: false }) });
+    });
+  }
+
+  router.post(`${BASE}/:id/rotate-secret`, ...manager, async (req, res) => {
+    const doc = await rotateWebhookSecret(authOf(req), req.params.id as string, config);
+    res.json({ data: serializeWebhook(doc, { withSecret: true }) });
+  });
+
+  return router;
+}

@@ -1,0 +1,43 @@
+/**
+ * A stored webhook as the API shows it, with Squadcast's field names. Header values are masked;
+ * the signing secret only appears when the caller asks for it (create, read, rotate by a manager).
+ */
+import type { WebhookDoc } from '../db/webhook';
+import { MASKED_VALUE } from './validate';
+
+export interface SerializeOptions {
+  withSecret: boolean;
+}
+
+export function serializeWebhook(doc: WebhookDoc, opts: SerializeOptions) {
+  const header: Record<string, string> = {};
+  for (const h of doc.headers ?? []) if (h.name) header[h.name] = MASKED_VALUE;
+  return {
+    id: String(doc._id),
+    slug: doc.slug,
+    organization_id: doc.organizationId,
+    author_id: doc.author_id,
+    name: doc.name,
+    description: doc.description ?? '',
+    trigger_type: doc.trigger_type,
+    version: doc.version ?? 'v2',
+    triggers: (doc.triggers ?? []).map((t) => ({ event_class: t.event_class, event_type: t.event_type })),
+    urls: (doc.urls ?? []).map((u) => ({ url: u.url, method: u.method })),
+    header,
+    filters: doc.filters ? (JSON.parse(doc.filters) as unknown) : null,
+    max_retry: doc.max_retry,
+    teams: [...(doc.teams ?? [])],
+    is_all_teams_configured: doc.is_all_teams_configured,
+    mail_ids: [...(doc.mail_ids ?? [])],
+    payload_type: doc.payload_type,
+    custom_payload: doc.custom_payload ?? '',
+    custom_payload_template_slug: doc.custom_payload_template_slug ?? '',
+    language: doc.language ?? 'jsonnet',
+    enabled: doc.enabled,
+    created_at: doc.get('created_at') as Date,
+    updated_at: doc.get('updated_at') as Date,
+    ...(opts.withSecret ? { secret: doc.secrets?.[0]?.value ?? null } : {}),
+  };
+}
+
+export type WebhookView = ReturnType<typeof serializeWebhook>;

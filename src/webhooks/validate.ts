@@ -1,0 +1,225 @@
+/**
+ * The meaning check of a webhook request (422), after the shape check of schema.ts (400): every
+ * problem is collected, so one answer lists every bad field. Produces the record to store.
+ */
+import { Types } from 'mongoose';
+import type { FieldError } from '../api/errors';
+import { Team } from '../db/team';
+import { compileFilters, isEmptyFilters } from '../filters/compile';
+import { catalogEntry } from '../shared/catalog';
+import { validateCustomPayload } from './customPayload';
+import type { WebhookRequest } from './schema';
+import { checkTargetUrl } from './urlSafety';
+
+/** Header values are write-only: reads show this, and a PUT sending it keeps the stored value. */
+export const MASKED_VALUE = '********';
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const MAX_HEADER_NAME = 256;
+const MAX_HEADER_VALUE = 8192;
+/** Set by hookrelay itself (or by the HTTP client), so users may not configure them. */
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'host',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+]);
+const EMAIL =
+  /^[^\s@"(),:;<>[\\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+
+/** The stored form of a webhook's user-editable fields (see src/db/webhook.ts). */
+export interface WebhookRecord {
+  name: string;
+  description: string;
+  trigger_type: 'automatic' | 'manual';
+  version: 'v1' | 'v2';
+  triggers: { event_class: string; event_type: string }[];
+  urls: { url: string; method: string }[];
+  headers: { name: string; value: string }[];
+  filters: string | null;
+  filterLogic: string | null;
+  max_retry: number;
+  teams: string[];
+  is_all_teams_configured: boolean;
+  mail_ids: string[];
+  payload_type: 'standard' | 'custom';
+  custom_payload: string;
+  custom_payload_template_slug: string;
+  language: string;
+  enabled: boolean;
+}
+
+export interface CheckContext {
+  organizationId: string;
+  allowPrivateTargets: boolean;
+  /** The stored headers when replacing, so masked values can be kept. */
+  existingHeaders?: { name: string; value: string }[];
+}
+
+export type CheckedWebhook = { ok: true; record: WebhookRecord } | { ok: false; errors: FieldError[] };
+
+function checkTriggers(input: WebhookRequest, errors: FieldError[]): WebhookRecord['triggers'] {
+  if (input.trigger_type === 'manual') {
+    if (input.triggers.length) errors.push({ field: 'triggers', message: 'manual webhooks have no triggers' });
+    return [];
+  }
+  if (!input.triggers.length) {
+    errors.push({ field: 'triggers', message: 'automatic webhooks need at least one trigger' });
+    return [];
+  }
+  const seen = new Set<string>();
+  return input.triggers.flatMap((t, i) => {
+    const entry = catalogEntry(input.version, t.event_type);
+    if (!entry) {
+      errors.push({
+        field: `triggers.${i}.event_type`,
+        message: `"${t.event_type}" is not a ${input.version} event (GET /v3/extensions/event-webhooks/events?version=${input.version} lists them)`,
+      });
+      return [];
+    }
+    if (t.event_class !== undefined && t.event_class !== entry.event_class) {
+      errors.push({
+        field: `triggers.${i}.event_class`,
+        message: `must be "${entry.event_class}" for ${t.event_type}`,
+      });
+    }
+    if (seen.has(entry.event_type)) errors.push({ field: `triggers.${i}`, message: 'is listed twice' });
+    seen.add(entry.event_type);
+    return [{ event_class: entry.event_class, event_type: entry.event_type }];
+  });
+}
+
+function checkHeaders(input: WebhookRequest, ctx: CheckContext, errors: FieldError[]): WebhookRecord['headers'] {
+  const seen = new Set<string>();
+  return Object.entries(input.header).map(([name, given]) => {
+    const field = `header.${name}`;
+    const lower = name.toLowerCase();
+    let value = given;
+    if (!name || name.length > MAX_HEADER_NAME || !HEADER_NAME.test(name)) {
+      errors.push({ field, message: 'is not a valid HTTP header name' });
+    } else if (RESERVED_HEADERS.has(lower) || lower.startsWith('webhook-')) {
+      errors.push({ field, message: `is set by hookrelay and may not be configured` });
+    } else if (seen.has(lower)) {
+      errors.push({ field, message: 'is given twice (header names are case-insensitive)' });
+    }
+    seen.add(lower);
+    if (given === MASKED_VALUE) {
+      const kept = ctx.existingHeaders?.find((h) => h.name.toLowerCase() === lower);
+      if (kept) value = kept.value;
+      else errors.push({ field, message: 'is the masked placeholder; send the real value' });
+    } else if (given.length > MAX_HEADER_VALUE) {
+      errors.push({ field, message: `must be at most ${MAX_HEADER_VALUE} characters` });
+    } else if (/[\r\n\0]/.test(given)) {
+      errors.push({ field, message: 'must not contain line breaks or NUL' });
+    }
+    return { name, value };
+  });
+}
+
+function checkTeamsShape(input: WebhookRequest, errors: FieldError[]) {
+  if (input.trigger_type === 'automatic') {
+    if (input.teams.length) errors.push({ field: 'teams', message: 'only manual webhooks have teams' });
+    if (input.is_all_teams_configured) {
+      errors.push({ field: 'is_all_teams_configured', message: 'only manual webhooks have teams' });
+    }
+    return;
+  }
+  if (input.is_all_teams_configured && input.teams.length) {
+    errors.push({ field: 'teams', message: 'must be empty when is_all_teams_configured is true' });
+  } else if (!input.is_all_teams_configured && !input.teams.length) {
+    errors.push({ field: 'teams', message: 'manual webhooks need teams or is_all_teams_configured: true' });
+  }
+}
+
+/** Team ids (or slugs) resolved to the ids of this organization's teams. */
+async function resolveTeams(input: WebhookRequest, organizationId: string, errors: FieldError[]): Promise<string[]> {
+  if (!input.teams.length) return [];
+  const ids = input.teams.filter((t) => Types.ObjectId.isValid(t) && /^[0-9a-f]{24}$/i.test(t));
+  const found = await Team.find({
+    organizationId,
+    $or: [{ _id: { $in: ids } }, { slug: { $in: input.teams } }],
+  }).lean();
+  const seen = new Set<string>();
+  return input.teams.flatMap((t, i) => {
+    const team = found.find((f) => String(f._id) === t.toLowerCase() || f.slug === t);
+    if (!team) {
+      errors.push({ field: `teams.${i}`, message: `no team "${t}" in this organization` });
+      return [];
+    }
+    const id = String(team._id);
+    if (seen.has(id)) return [];
+    seen.add(id);
+    return [id];
+  });
+}
+
+function checkFilters(input: WebhookRequest, errors: FieldError[]): Pick<WebhookRecord, 'filters' | 'filterLogic'> {
+  if (isEmptyFilters(input.filters)) return { filters: null, filterLogic: null };
+  if (input.trigger_type === 'manual') {
+    errors.push({ field: 'filters', message: 'only automatic webhooks have filters' });
+    return { filters: null, filterLogic: null };
+  }
+  const compiled = compileFilters(input.filters);
+  if (!compiled.ok) {
+    for (const p of compiled.problems)
+      errors.push({ field: p.path ? `filters.${p.path}` : 'filters', message: p.message });
+    return { filters: null, filterLogic: null };
+  }
+  return {
+    filters: JSON.stringify(input.filters),
+    filterLogic: compiled.logic === null ? null : JSON.stringify(compiled.logic),
+  };
+}
+
+/** Every semantic problem of a shape-valid request, or the record to store. */
+export async function checkWebhook(input: WebhookRequest, ctx: CheckContext): Promise<CheckedWebhook> {
+  const errors: FieldError[] = [];
+  const triggers = checkTriggers(input, errors);
+  input.urls.forEach((u, i) => {
+    const problem = checkTargetUrl(u.url, ctx.allowPrivateTargets);
+    if (problem) errors.push({ field: `urls.${i}.url`, message: problem });
+  });
+  const headers = checkHeaders(input, ctx, errors);
+  const { filters, filterLogic } = checkFilters(input, errors);
+  checkTeamsShape(input, errors);
+  const teams = await resolveTeams(input, ctx.organizationId, errors);
+  const mails = new Set<string>();
+  input.mail_ids.forEach((m, i) => {
+    if (m.length > 254 || !EMAIL.test(m))
+      errors.push({ field: `mail_ids.${i}`, message: 'is not a valid email address' });
+    else if (mails.has(m.toLowerCase())) errors.push({ field: `mail_ids.${i}`, message: 'is listed twice' });
+    mails.add(m.toLowerCase());
+  });
+  const custom = await validateCustomPayload(input, ctx.organizationId);
+  if (!custom.ok) errors.push(...custom.errors);
+  if (errors.length || !custom.ok) return { ok: false, errors };
+  return {
+    ok: true,
+    record: {
+      name: input.name,
+      description: input.description,
+      trigger_type: input.trigger_type,
+      version: input.version,
+      triggers,
+      urls: input.urls.map((u) => ({ url: u.url, method: u.method })),
+      headers,
+      filters,
+      filterLogic,
+      max_retry: input.max_retry,
+      teams,
+      is_all_teams_configured: input.is_all_teams_configured,
+      mail_ids: input.mail_ids,
+      payload_type: input.payload_type,
+      custom_payload: custom.custom_payload,
+      custom_payload_template_slug: input.custom_payload_template_slug,
+      language: input.language,
+      enabled: input.enabled,
+    },
+  };
+}
