@@ -1,17 +1,30 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { createMailer, type Mailer } from '../mail/mailer';
+import { deliveryActivities } from './deliver';
+import { failureActivities } from './failures';
+import { templateActivities } from './templates';
+import { webhookActivities } from './webhooks';
 
 export interface ActivityDeps {
   config: Config;
   logger: Logger;
+  /** Defaults to SMTP from the configuration (none without SMTP_URL: mails are only stored). */
+  mailer?: Mailer | null;
 }
 
 /**
  * Every activity the worker registers, built once with its dependencies. Workflows type their
  * proxies with `ReturnType<typeof createActivities>` through a type-only import.
  */
-export function createActivities(_deps: ActivityDeps) {
-  return {};
+export function createActivities(deps: ActivityDeps) {
+  const mailer = deps.mailer === undefined ? createMailer(deps.config) : deps.mailer;
+  return {
+    ...webhookActivities(deps),
+    ...deliveryActivities(deps),
+    ...failureActivities({ config: deps.config, mailer }),
+    ...templateActivities(),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

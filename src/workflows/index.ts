@@ -1,2 +1,4 @@
 // Every workflow the worker runs; the worker's `workflowsPath` points here.
-export {};
+export { eventDeliveryWorkflow } from './eventDelivery';
+export { manualFireWorkflow } from './manualFire';
+export { webhookDeliveryWorkflow } from './deliverWebhook';

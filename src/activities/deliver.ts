@@ -1,0 +1,78 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import mongoose from 'mongoose';
+import type { Config } from '../config';
+import { Webhook } from '../db/webhook';
+import { attemptAndLog, closeInterruptedAttempts, logCancelled } from '../delivery/attempt';
+import { activeSecrets, deliveryIdOf } from '../delivery/signing';
+import { DELIVERY_CANCELLED, DELIVERY_FAILED, type DeliveryRequest } from '../shared/delivery';
+
+export interface AttemptAnswer {
+  status: number;
+  durationMs: number;
+}
+
+/** Why a delivery must stop before this attempt, or null when the webhook still wants it. */
+export function cancelReason(
+  webhook: { enabled?: boolean | null; urls?: { url?: string | null }[] } | null,
+  url: string,
+): string | null {
+  if (!webhook) return 'webhook deleted';
+  if (!webhook.enabled) return 'webhook disabled';
+  if (!(webhook.urls ?? []).some((u) => u.url === url)) return 'URL removed from the webhook';
+  return null;
+}
+
+export function deliveryActivities(deps: { config: Config }) {
+  return {
+    /**
+     * One HTTP attempt of one (webhook, URL) delivery; Temporal retries it (maximumAttempts =
+     * max_retry + 1, backoff from the retry profile). Re-reads the webhook first: deleted, disabled
+     * or URL removed → logs `cancelled` and throws a non-retryable DeliveryCancelled. Headers and
+     * signatures are made afresh; every attempt is logged (pending first, so a worker crash leaves
+     * a trace that the next attempt closes as interrupted). 2xx returns; anything else throws a
+     * retryable DeliveryFailed, with `nextRetryDelay` from a capped Retry-After on 429/503.
+     */
+    async deliverAttempt(req: DeliveryRequest): Promise<AttemptAnswer> {
+      const { attempt } = Context.current().info;
+      const deliveryId = deliveryIdOf(req.organizationId, req.eventId, req.webhookId);
+      await closeInterruptedAttempts(deliveryId, req.url, attempt, req.maxAttempts);
+      const webhook = mongoose.isValidObjectId(req.webhookId)
+        ? await Webhook.findOne(
+            { _id: req.webhookId, organizationId: req.organizationId },
+            { enabled: 1, urls: 1, headers: 1, secrets: 1 },
+          ).lean()
+        : null;
+      const spec = {
+        organizationId: req.organizationId,
+        webhookId: req.webhookId,
+        deliveryId,
+        eventId: req.eventId,
+        eventType: req.eventType,
+        url: req.url,
+        method: req.method,
+        body: req.body,
+        attempt,
+        maxAttempts: req.maxAttempts,
+        trigger: req.trigger,
+        workflowId: req.workflowId,
+      };
+      const reason = cancelReason(webhook, req.url);
+      if (reason || !webhook) {
+        await logCancelled(spec, reason ?? 'webhook deleted');
+        throw ApplicationFailure.create({ type: DELIVERY_CANCELLED, message: reason ?? '', nonRetryable: true });
+      }
+      const report = await attemptAndLog(
+        { ...spec, extraHeaders: webhook.headers ?? [], secrets: activeSecrets(webhook.secrets ?? [], new Date()) },
+        deps.config,
+      );
+      const { verdict, result } = report;
+      if (verdict.kind === 'delivered') return { status: verdict.status, durationMs: result.durationMs };
+      throw ApplicationFailure.create({
+        type: DELIVERY_FAILED,
+        message: verdict.error,
+        details: [{ status: verdict.status ?? null }],
+        nextRetryDelay: verdict.retryAfterMs,
+      });
+    },
+  };
+}

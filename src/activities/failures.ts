@@ -1,0 +1,86 @@
+import mongoose from 'mongoose';
+import type { Config } from '../config';
+import { DeliveryLog } from '../db/deliveryLog';
+import { Webhook } from '../db/webhook';
+import { closeInterruptedAttempts } from '../delivery/attempt';
+import { deliveryIdOf } from '../delivery/signing';
+import { notifyFailure, type MailResult } from '../mail/failureMail';
+import type { Mailer } from '../mail/mailer';
+import type { HttpMethod } from '../shared/types';
+
+export interface DeliveryFailure {
+  organizationId: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  url: string;
+  method: HttpMethod;
+  maxAttempts: number;
+  /** The last attempt's error, as the workflow saw it. */
+  error: string;
+  trigger: 'event' | 'manual';
+  workflowId: string;
+  /** No attempt was made (the payload could not be built): log one failed row for it. */
+  recordAttempt?: boolean;
+}
+
+export function failureActivities(deps: { config: Config; mailer: Mailer | null }) {
+  return {
+    /**
+     * After the last attempt for a URL failed: closes rows left pending by an interrupted attempt,
+     * then sends one failure mail to the webhook's mail_ids (at most one per webhook and URL per
+     * FAILURE_MAIL_WINDOW_MS; stored only when SMTP is not configured). Idempotent per delivery and
+     * URL, so Temporal may retry it until SMTP answers.
+     */
+    async handleDeliveryFailure(f: DeliveryFailure): Promise<MailResult> {
+      const deliveryId = deliveryIdOf(f.organizationId, f.eventId, f.webhookId);
+      if (f.recordAttempt) {
+        await DeliveryLog.updateOne(
+          { deliveryId, url: f.url, attempt: 1 },
+          {
+            $setOnInsert: {
+              organizationId: f.organizationId,
+              webhookId: f.webhookId,
+              deliveryId,
+              eventId: f.eventId,
+              eventType: f.eventType,
+              url: f.url,
+              method: f.method,
+              attempt: 1,
+              maxAttempts: f.maxAttempts,
+              outcome: 'failed',
+              error: f.error,
+              trigger: f.trigger,
+              test: false,
+              workflowId: f.workflowId,
+              timestamp: new Date(),
+            },
+          },
+          { upsert: true },
+        );
+      }
+      await closeInterruptedAttempts(deliveryId, f.url, f.maxAttempts + 1, f.maxAttempts);
+      const webhook = mongoose.isValidObjectId(f.webhookId)
+        ? await Webhook.findOne({ _id: f.webhookId, organizationId: f.organizationId }, { name: 1, mail_ids: 1 }).lean()
+        : null;
+      if (!webhook) return 'no_recipients';
+      return notifyFailure(
+        {
+          organizationId: f.organizationId,
+          webhookId: f.webhookId,
+          webhookName: webhook.name,
+          mailIds: webhook.mail_ids ?? [],
+          url: f.url,
+          method: f.method,
+          eventId: f.eventId,
+          eventType: f.eventType,
+          deliveryId,
+          attempts: f.maxAttempts,
+          lastError: f.error,
+          failedAt: new Date(),
+        },
+        { mailer: deps.mailer, windowMs: deps.config.FAILURE_MAIL_WINDOW_MS },
+      );
+    },
+  };
+}

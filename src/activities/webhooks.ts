@@ -1,0 +1,74 @@
+import mongoose from 'mongoose';
+import type { Config } from '../config';
+import { Webhook } from '../db/webhook';
+import { v1EventTypeFor } from '../shared/catalog';
+import type { DeliveryPlan, DeliveryRetryProfile, WebhookPlan } from '../shared/delivery';
+import type { HttpMethod, PayloadType, WebhookVersion } from '../shared/types';
+
+/** The delivery retry profile (the worker's configuration); see config.ts for the defaults' why. */
+export function retryProfileOf(config: Config): DeliveryRetryProfile {
+  return {
+    initialIntervalMs: config.RETRY_INITIAL_INTERVAL_MS,
+    backoffCoefficient: config.RETRY_BACKOFF_COEFFICIENT,
+    maximumIntervalMs: config.RETRY_MAX_INTERVAL_MS,
+    attemptTimeoutMs: config.DELIVERY_TIMEOUT_MS,
+  };
+}
+
+const PLAN_FIELDS = { _id: 1, name: 1, version: 1, payload_type: 1, filterLogic: 1, urls: 1, max_retry: 1 } as const;
+
+type PlanDoc = {
+  _id: unknown;
+  name: string;
+  version?: string | null;
+  payload_type?: string | null;
+  filterLogic?: string | null;
+  urls?: { url?: string | null; method?: string | null }[];
+  max_retry?: number | null;
+};
+
+function toPlan(doc: PlanDoc): WebhookPlan {
+  return {
+    id: String(doc._id),
+    name: doc.name,
+    version: (doc.version ?? 'v2') as WebhookVersion,
+    payloadType: (doc.payload_type ?? 'standard') as PayloadType,
+    filterLogic: doc.filterLogic ?? null,
+    urls: (doc.urls ?? [])
+      .filter((u) => u.url)
+      .map((u) => ({ url: u.url as string, method: (u.method ?? 'POST').toUpperCase() as HttpMethod })),
+    maxRetry: Math.max(0, doc.max_retry ?? 3),
+  };
+}
+
+export function webhookActivities(deps: { config: Config }) {
+  return {
+    /**
+     * The organization's enabled automatic webhooks subscribed to this event type (v2 by its
+     * `event.type`, v1 by the v1 name of the four incident events), without secrets, header
+     * values or mail addresses, plus the worker's retry profile. Read-only, so retried freely.
+     */
+    async planEventDeliveries(input: { organizationId: string; eventType: string }): Promise<DeliveryPlan> {
+      const v1Type = v1EventTypeFor(input.eventType);
+      const bySubscription: Record<string, unknown>[] = [{ version: 'v2', 'triggers.event_type': input.eventType }];
+      if (v1Type) bySubscription.push({ version: 'v1', 'triggers.event_type': v1Type });
+      const docs = await Webhook.find(
+        { organizationId: input.organizationId, enabled: true, trigger_type: 'automatic', $or: bySubscription },
+        PLAN_FIELDS,
+      )
+        .sort({ _id: 1 })
+        .lean();
+      return { webhooks: docs.map((d) => toPlan(d as PlanDoc)), retry: retryProfileOf(deps.config) };
+    },
+
+    /** The one manual webhook a fire is for, or no webhook when it is gone or disabled. */
+    async planManualFire(input: { organizationId: string; webhookId: string }): Promise<DeliveryPlan> {
+      if (!mongoose.isValidObjectId(input.webhookId)) return { webhooks: [], retry: retryProfileOf(deps.config) };
+      const doc = await Webhook.findOne(
+        { _id: input.webhookId, organizationId: input.organizationId, enabled: true },
+        PLAN_FIELDS,
+      ).lean();
+      return { webhooks: doc ? [toPlan(doc as PlanDoc)] : [], retry: retryProfileOf(deps.config) };
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * What the delivery workflows, their activities and the API agree on: workflow inputs and
+ * results, the plan of one webhook, and the retry profiles. Pure data and types; workflow code
+ * imports this file.
+ *
+ * Workflow and activity inputs carry ids, payloads and compiled rules, never signing secrets,
+ * header values or mail addresses: the Temporal UI shows history in clear, so activities load
+ * those themselves.
+ */
+import type { EventEnvelopeV2, HttpMethod, PayloadType, RunStatus, WebhookVersion } from './types';
+
+/** Input of `eventDeliveryWorkflow`: one accepted event (its envelope with the org already set). */
+export interface EventWorkflowInput {
+  organizationId: string;
+  envelope: EventEnvelopeV2;
+}
+
+/** Input of `manualFireWorkflow`: one manual webhook fired for one incident. */
+export interface ManualFireInput {
+  organizationId: string;
+  webhookId: string;
+  /** The `incident.triggered`-shaped envelope of the incident's state when fired. */
+  envelope: EventEnvelopeV2;
+}
+
+/** What the workflows need to know about a webhook: no secrets, header values or mail addresses. */
+export interface WebhookPlan {
+  id: string;
+  name: string;
+  version: WebhookVersion;
+  payloadType: PayloadType;
+  /** Compiled json-logic (JSON text), or null for "every event". */
+  filterLogic: string | null;
+  urls: { url: string; method: HttpMethod }[];
+  maxRetry: number;
+}
+
+/**
+ * How deliveries are retried, from the worker's configuration (workflows cannot read the
+ * environment, so the planning activity hands it over and history records it).
+ */
+export interface DeliveryRetryProfile {
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+  /** Timeout of one HTTP attempt; the activity's start-to-close timeout is above it. */
+  attemptTimeoutMs: number;
+}
+
+export interface DeliveryPlan {
+  webhooks: WebhookPlan[];
+  retry: DeliveryRetryProfile;
+}
+
+/** Input of the `deliverAttempt` activity: one HTTP attempt of one (webhook, URL) delivery. */
+export interface DeliveryRequest {
+  organizationId: string;
+  /** The event id (or manual fire id) the delivery belongs to; with the webhook id it makes webhook-id. */
+  eventId: string;
+  eventType: string;
+  webhookId: string;
+  url: string;
+  method: HttpMethod;
+  /** The request body: the payload snapshot taken when the event was accepted. */
+  body: string;
+  /** max_retry + 1, for "attempt n of N" in the logs. */
+  maxAttempts: number;
+  trigger: 'event' | 'manual';
+  workflowId: string;
+}
+
+export type DeliveryOutcome = 'delivered' | 'failed' | 'cancelled';
+
+export interface UrlDeliveryResult {
+  webhookId: string;
+  url: string;
+  outcome: DeliveryOutcome;
+  error?: string;
+}
+
+export interface DeliveryRunResult {
+  status: RunStatus;
+  deliveries: UrlDeliveryResult[];
+}
+
+/** Error types the delivery activities throw as ApplicationFailure types. */
+export const DELIVERY_CANCELLED = 'DeliveryCancelled';
+export const DELIVERY_FAILED = 'DeliveryFailed';
+export const RENDER_FAILED = 'PayloadRenderFailed';
+
+/**
+ * Store and mail activities retry until they succeed, a little faster than deliveries: a brief
+ * store or SMTP outage must not lose a log row or a failure mail, and they are idempotent.
+ */
+export const STORE_ACTIVITY_RETRY = {
+  initialInterval: '200 ms',
+  backoffCoefficient: 2,
+  maximumInterval: '30 s',
+} as const;
+export const STORE_ACTIVITY_TIMEOUT = '30 s';
+export const MAIL_ACTIVITY_RETRY = { initialInterval: '1 s', backoffCoefficient: 2, maximumInterval: '5 min' } as const;
+export const MAIL_ACTIVITY_TIMEOUT = '1 min';
+
+/**
+ * The activity's start-to-close timeout is the HTTP timeout plus this margin for its own store
+ * writes, so that Temporal only times out an attempt whose worker is gone.
+ */
+export const ATTEMPT_TIMEOUT_MARGIN_MS = 5_000;
+
+/**
+ * Above this many (webhook, URL) deliveries, an event fans out through one child workflow per
+ * webhook, so no single history grows past Temporal's limits.
+ */
+export const INLINE_DELIVERY_LIMIT = 10;
+
+/** The final status of a run from its deliveries. */
+export function runStatusOf(deliveries: UrlDeliveryResult[]): RunStatus {
+  if (deliveries.length === 0) return 'no_match';
+  const delivered = deliveries.filter((d) => d.outcome === 'delivered').length;
+  if (delivered === deliveries.length) return 'delivered';
+  return delivered === 0 ? 'failed' : 'partially_failed';
+}
+
+/** Manual fires are their own workflows, one per fire. */
+export const manualFireWorkflowId = (organizationId: string, webhookId: string, fireId: string): string =>
+  `manual-${organizationId}-${webhookId}-${fireId}`;
+
+/** A per-webhook child of an event workflow. */
+export const webhookChildWorkflowId = (parentWorkflowId: string, webhookId: string): string =>
+  `${parentWorkflowId}-webhook-${webhookId}`;

@@ -1,0 +1,169 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { standardBody } from '../delivery/payload';
+import {
+  ATTEMPT_TIMEOUT_MARGIN_MS,
+  DELIVERY_CANCELLED,
+  MAIL_ACTIVITY_RETRY,
+  MAIL_ACTIVITY_TIMEOUT,
+  RENDER_FAILED,
+  STORE_ACTIVITY_RETRY,
+  STORE_ACTIVITY_TIMEOUT,
+  runStatusOf,
+  type DeliveryRetryProfile,
+  type DeliveryRunResult,
+  type UrlDeliveryResult,
+  type WebhookPlan,
+} from '../shared/delivery';
+import {
+  SA_DELIVERY_STATUS,
+  SA_EVENT_ID,
+  SA_EVENT_TYPE,
+  SA_ORGANIZATION,
+  SA_WEBHOOK_IDS,
+} from '../shared/searchAttributes';
+import type { EventEnvelopeV2 } from '../shared/types';
+
+const store = proxyActivities<Activities>({
+  startToCloseTimeout: STORE_ACTIVITY_TIMEOUT,
+  retry: { ...STORE_ACTIVITY_RETRY, nonRetryableErrorTypes: [RENDER_FAILED] },
+});
+const mail = proxyActivities<Activities>({ startToCloseTimeout: MAIL_ACTIVITY_TIMEOUT, retry: MAIL_ACTIVITY_RETRY });
+
+/** What every delivery of one event (or manual fire) shares. */
+export interface DeliveryContext {
+  organizationId: string;
+  /** The event id, or the fire id of a manual fire. */
+  eventId: string;
+  envelope: EventEnvelopeV2;
+  trigger: 'event' | 'manual';
+  retry: DeliveryRetryProfile;
+}
+
+/** The innermost cause's message: what an admin needs in a log or a mail. */
+function describeFailure(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+const isFailureOfType = (err: unknown, type: string) =>
+  err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === type;
+
+async function deliverToUrl(
+  ctx: DeliveryContext,
+  webhook: WebhookPlan,
+  target: WebhookPlan['urls'][number],
+  body: string,
+): Promise<UrlDeliveryResult> {
+  const maxAttempts = webhook.maxRetry + 1;
+  const { deliverAttempt } = proxyActivities<Activities>({
+    startToCloseTimeout: ctx.retry.attemptTimeoutMs + ATTEMPT_TIMEOUT_MARGIN_MS,
+    retry: {
+      initialInterval: ctx.retry.initialIntervalMs,
+      backoffCoefficient: ctx.retry.backoffCoefficient,
+      maximumInterval: ctx.retry.maximumIntervalMs,
+      maximumAttempts: maxAttempts,
+      nonRetryableErrorTypes: [DELIVERY_CANCELLED],
+    },
+    summary: `${webhook.name}: ${target.method} ${target.url}`,
+  });
+  const common = {
+    organizationId: ctx.organizationId,
+    eventId: ctx.eventId,
+    eventType: ctx.envelope.event.type,
+    webhookId: webhook.id,
+    url: target.url,
+    method: target.method,
+    maxAttempts,
+    trigger: ctx.trigger,
+    workflowId: workflowInfo().workflowId,
+  };
+  try {
+    await deliverAttempt({ ...common, body });
+    return { webhookId: webhook.id, url: target.url, outcome: 'delivered' };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const error = describeFailure(err);
+    if (isFailureOfType(err, DELIVERY_CANCELLED)) {
+      return { webhookId: webhook.id, url: target.url, outcome: 'cancelled', error };
+    }
+    await mail.handleDeliveryFailure({ ...common, error });
+    return { webhookId: webhook.id, url: target.url, outcome: 'failed', error };
+  }
+}
+
+/**
+ * Every URL of one webhook, in parallel: builds the body once (standard v1/v2 here, custom through
+ * the template activity), then one retried delivery per URL. A template that does not render
+ * fails every URL of the webhook at once (logged, mailed).
+ */
+export async function deliverToWebhook(ctx: DeliveryContext, webhook: WebhookPlan): Promise<UrlDeliveryResult[]> {
+  let body: string;
+  try {
+    body =
+      webhook.payloadType === 'custom'
+        ? await store.renderCustomPayload({
+            organizationId: ctx.organizationId,
+            webhookId: webhook.id,
+            envelope: ctx.envelope,
+          })
+        : standardBody(webhook.version, ctx.envelope);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const error = `payload could not be built: ${describeFailure(err)}`;
+    return Promise.all(
+      webhook.urls.map(async (target) => {
+        await mail.handleDeliveryFailure({
+          organizationId: ctx.organizationId,
+          eventId: ctx.eventId,
+          eventType: ctx.envelope.event.type,
+          webhookId: webhook.id,
+          url: target.url,
+          method: target.method,
+          maxAttempts: webhook.maxRetry + 1,
+          trigger: ctx.trigger,
+          workflowId: workflowInfo().workflowId,
+          error,
+          recordAttempt: true,
+        });
+        return { webhookId: webhook.id, url: target.url, outcome: 'failed' as const, error };
+      }),
+    );
+  }
+  return Promise.all(webhook.urls.map((target) => deliverToUrl(ctx, webhook, target, body)));
+}
+
+export interface WebhookDeliveryInput {
+  ctx: DeliveryContext;
+  webhook: WebhookPlan;
+}
+
+/**
+ * The deliveries of one webhook for one event, as a child of the event's workflow when the
+ * fan-out is large. Same retries, logs and mails as inline deliveries; never fails (a failed
+ * delivery is a result, not an error).
+ */
+export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<DeliveryRunResult> {
+  const deliveries = await deliverToWebhook(input.ctx, input.webhook);
+  const status = runStatusOf(deliveries);
+  upsertSearchAttributes([{ key: SA_DELIVERY_STATUS, value: status }]);
+  return { status, deliveries };
+}
+
+/** The search attributes a delivery workflow starts with. */
+export function startSearchAttributes(organizationId: string, envelope: EventEnvelopeV2, webhookIds: string[] = []) {
+  return [
+    { key: SA_ORGANIZATION, value: organizationId },
+    { key: SA_EVENT_TYPE, value: envelope.event.type },
+    { key: SA_EVENT_ID, value: envelope.event.id },
+    ...(webhookIds.length ? [{ key: SA_WEBHOOK_IDS, value: webhookIds }] : []),
+  ];
+}
