@@ -4,7 +4,10 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { AppError, errorMiddleware } from './errors';
 import { catalogRoutes } from './routes/catalog';
+import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { incidentRoutes } from './routes/incidents';
+import { webhookDeliveryRoutes } from './routes/webhookDeliveries';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface AppDeps {
@@ -21,8 +24,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '256kb', type: () => true }));
 
   app.use(healthRoutes(deps.temporal));
+  app.use(eventRoutes(deps));
+  app.use(incidentRoutes(deps));
   // Routers with fixed paths under /v3/extensions/event-webhooks (templates, events catalog, payload
   // validation, unsaved test) are mounted before the webhooks router and its /:id routes.
+  app.use(webhookDeliveryRoutes(deps));
   app.use(catalogRoutes());
   app.use(webhookRoutes(deps.config));
 

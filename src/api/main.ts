@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { loadConfig } from '../config';
 import { connectDatabase, disconnectDatabase } from '../db/connect';
+import { runSweeper } from '../delivery/ingest';
 import { createLogger } from '../logger';
 import { connectTemporalClient } from '../temporal/client';
 import { exitWhenParentDies, onShutdown } from '../process';
@@ -16,7 +17,10 @@ async function main() {
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     logger.info('api listening', { url: `http://${config.HOST}:${config.PORT}` });
   });
+  // Starts events whose post stored them but crashed before starting their workflow.
+  const stopSweeper = runSweeper({ temporal, config }, (err) => logger.error('event sweeper failed', { err }));
   onShutdown(async () => {
+    stopSweeper();
     await new Promise((resolve) => server.close(resolve));
     await temporal.connection.close();
     await disconnectDatabase();

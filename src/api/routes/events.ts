@@ -1,0 +1,21 @@
+import { Router } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../../config';
+import { acceptEvent, eventEnvelopeSchema } from '../../delivery/ingest';
+import { authOf, requireAuth } from '../auth';
+import { AppError, fieldErrors } from '../errors';
+
+/** `POST /v3/events`: an event producer hands over one v2 envelope; 202 once it is durable. */
+export function eventRoutes(deps: { temporal: Client; config: Config }): Router {
+  const router = Router();
+  router.post('/v3/events', requireAuth, async (req, res) => {
+    const parsed = eventEnvelopeSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const errors = fieldErrors(parsed.error);
+      throw AppError.badRequest(`invalid event: ${errors[0].field} ${errors[0].message}`, errors);
+    }
+    const accepted = await acceptEvent(deps, authOf(req).organizationId, parsed.data);
+    res.status(202).json({ data: accepted });
+  });
+  return router;
+}

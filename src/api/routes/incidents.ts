@@ -1,0 +1,121 @@
+import crypto from 'node:crypto';
+import { Router } from 'express';
+import type { Client } from '@temporalio/client';
+import mongoose from 'mongoose';
+import { z } from 'zod';
+import type { Config } from '../../config';
+import { IncidentSnapshot, incidentKey } from '../../db/incident';
+import { Organization } from '../../db/organization';
+import { Webhook } from '../../db/webhook';
+import { manualFireWorkflowId, type ManualFireInput } from '../../shared/delivery';
+import { SA_EVENT_ID, SA_EVENT_TYPE, SA_ORGANIZATION, SA_WEBHOOK_IDS } from '../../shared/searchAttributes';
+import type { AuthContext, EventEnvelopeV2, JsonObject } from '../../shared/types';
+import { authOf, requireAuth } from '../auth';
+import { AppError, fieldErrors } from '../errors';
+
+const fireBody = z
+  .object({
+    /** The incident as it is now, when the caller has it; else the remembered snapshot is used. */
+    incident: z.looseObject({ id: z.string().min(1).optional() }).optional(),
+    team: z.object({ id: z.string(), name: z.string() }).optional(),
+  })
+  .optional();
+
+/** Owners always; users in one of the webhook's teams, or anyone when all teams are configured. */
+export function mayFire(auth: AuthContext, webhook: { teams?: string[]; is_all_teams_configured?: boolean | null }) {
+  if (auth.role === 'owner' || webhook.is_all_teams_configured) return true;
+  return (webhook.teams ?? []).some((t) => auth.teamIds.includes(t));
+}
+
+/** The team an incident belongs to when the caller names none: its owner when that is a team. */
+function teamOf(incident: JsonObject): { id: string; name: string } {
+  const owner = incident.owner;
+  if (owner && typeof owner === 'object' && !Array.isArray(owner) && owner.type === 'team') {
+    return { id: String(owner.id ?? ''), name: String(owner.name ?? '') };
+  }
+  return { id: '', name: '' };
+}
+
+/**
+ * `POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}`: fires a manual webhook for one
+ * incident through its own workflow (retries, logs and mail as for events). 202 once started.
+ */
+export function incidentRoutes(deps: { temporal: Client; config: Config }): Router {
+  const router = Router();
+  router.post('/v3/incidents/:incidentID/actions/webhook/:webhookID', requireAuth, async (req, res) => {
+    const auth = authOf(req);
+    const incidentId = String(req.params.incidentID);
+    const webhookId = String(req.params.webhookID);
+    const parsed = fireBody.safeParse(req.body && Object.keys(req.body).length ? req.body : undefined);
+    if (!parsed.success) throw AppError.badRequest('invalid request body', fieldErrors(parsed.error));
+
+    const webhook = mongoose.isValidObjectId(webhookId)
+      ? await Webhook.findOne({ _id: webhookId, organizationId: auth.organizationId }).lean()
+      : null;
+    if (!webhook) throw AppError.notFound('webhook');
+    if (webhook.trigger_type !== 'manual') {
+      throw AppError.badRequest('only manual webhooks can be fired', [
+        { field: 'webhookID', message: 'is an automatic webhook' },
+      ]);
+    }
+    if (!mayFire(auth, webhook)) throw AppError.forbidden('you are not in a team this webhook is configured for');
+    if (!webhook.enabled) throw new AppError(409, 'webhook is disabled');
+
+    const given = parsed.data?.incident;
+    if (given?.id !== undefined && given.id !== incidentId) {
+      throw AppError.badRequest('incident id mismatch', [{ field: 'incident.id', message: 'must equal incidentID' }]);
+    }
+    let incident: JsonObject;
+    let team = parsed.data?.team;
+    if (given) {
+      incident = { ...(given as JsonObject), id: incidentId };
+    } else {
+      const snapshot = await IncidentSnapshot.findById(incidentKey(auth.organizationId, incidentId)).lean();
+      if (!snapshot) throw AppError.notFound('incident');
+      incident = JSON.parse(snapshot.incident) as JsonObject;
+      team ??= JSON.parse(snapshot.team) as { id: string; name: string };
+    }
+    const org = await Organization.findById(auth.organizationId, { name: 1 }).lean();
+    const fireId = crypto.randomUUID();
+    const envelope: EventEnvelopeV2 = {
+      version: 'v2',
+      event: {
+        id: `manual-${fireId}`,
+        type: 'incident.triggered',
+        resource: 'incident',
+        timestamp: new Date().toISOString(),
+      },
+      data: {
+        resource_data: incident,
+        resource_type: 'incident',
+        organization: { id: auth.organizationId, name: org?.name ?? '' },
+        team: team ?? teamOf(incident),
+      },
+    };
+    const workflowId = manualFireWorkflowId(auth.organizationId, webhookId, fireId);
+    const input: ManualFireInput = { organizationId: auth.organizationId, webhookId, envelope };
+    const handle = await deps.temporal.workflow.start('manualFireWorkflow', {
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      workflowId,
+      args: [input],
+      typedSearchAttributes: [
+        { key: SA_ORGANIZATION, value: auth.organizationId },
+        { key: SA_EVENT_TYPE, value: envelope.event.type },
+        { key: SA_EVENT_ID, value: envelope.event.id },
+        { key: SA_WEBHOOK_IDS, value: [webhookId] },
+      ],
+      staticSummary: `manual fire of ${webhook.name} for incident ${incidentId}`,
+    });
+    res.status(202).json({
+      data: {
+        fire_id: fireId,
+        event_id: envelope.event.id,
+        incident_id: incidentId,
+        webhook_id: webhookId,
+        workflow_id: workflowId,
+        run_id: handle.firstExecutionRunId,
+      },
+    });
+  });
+  return router;
+}

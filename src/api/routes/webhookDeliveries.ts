@@ -1,0 +1,189 @@
+import { Router, type Request } from 'express';
+import mongoose from 'mongoose';
+import { z } from 'zod';
+import type { Config } from '../../config';
+import { DeliveryLog, type DeliveryLogFields } from '../../db/deliveryLog';
+import { FailureMail } from '../../db/mail';
+import { Webhook } from '../../db/webhook';
+import { TemplateError } from '../../delivery/custom';
+import { activeSecrets } from '../../delivery/signing';
+import { sendTest, type TestTarget } from '../../delivery/testSend';
+import { newSecretValue } from '../../webhooks/secrets';
+import { parseWebhookRequest } from '../../webhooks/schema';
+import { checkTargetUrl } from '../../webhooks/urlSafety';
+import type { WebhookVersion } from '../../shared/types';
+import { authOf, requireAuth, requireWebhookManager } from '../auth';
+import { AppError, fieldErrors } from '../errors';
+
+const BASE = '/v3/extensions/event-webhooks';
+
+const pageLimit = z.coerce.number().int().min(1).max(200);
+const logQuery = z.object({
+  outcome: z.enum(['pending', 'delivered', 'retrying', 'failed', 'cancelled']).optional(),
+  event_type: z.string().min(1).optional(),
+  url: z.string().min(1).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  test: z.enum(['true', 'false']).optional(),
+  limit: pageLimit.optional(),
+  'page-limit': pageLimit.optional(),
+  offset: z.coerce.number().int().min(0).optional(),
+  'page-offset': z.coerce.number().int().min(0).optional(),
+});
+
+async function webhookOf(req: Request) {
+  const id = String(req.params.id);
+  const organizationId = authOf(req).organizationId;
+  const doc = mongoose.isValidObjectId(id) ? await Webhook.findOne({ _id: id, organizationId }).lean() : null;
+  if (!doc) throw AppError.notFound('webhook');
+  return doc;
+}
+
+function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error);
+    throw AppError.badRequest(`invalid query: ${errors[0].field} ${errors[0].message}`, errors);
+  }
+  return parsed.data;
+}
+
+type LogRow = DeliveryLogFields & { _id: unknown };
+
+function logView(row: LogRow) {
+  return {
+    id: String(row._id),
+    timestamp: row.timestamp,
+    webhook_id: row.webhookId,
+    delivery_id: row.deliveryId,
+    event_id: row.eventId,
+    event_type: row.eventType,
+    url: row.url,
+    method: row.method,
+    attempt: row.attempt,
+    max_attempts: row.maxAttempts,
+    outcome: row.outcome,
+    status: row.status ?? null,
+    error: row.error ?? null,
+    duration_ms: row.durationMs ?? null,
+    request: {
+      headers: Object.fromEntries((row.requestHeaders ?? []).map((h) => [h.name, h.value])),
+      body: row.requestBody,
+    },
+    response: { body: row.responseBody ?? null },
+    trigger: row.trigger,
+    test: row.test,
+  };
+}
+
+/**
+ * Per-webhook delivery routes: test sends, logs and failure mails, for webhook managers of the
+ * webhook's organization. Mounted before the webhooks router so `/test` is not read as an id.
+ */
+export function webhookDeliveryRoutes(deps: { config: Config }): Router {
+  const router = Router();
+  // Guards per route, not router.use: other routers share this path prefix.
+  const manager = [requireAuth, requireWebhookManager];
+
+  router.post(`${BASE}/test`, ...manager, async (req, res) => {
+    const parsed = parseWebhookRequest(req.body);
+    if (!parsed.ok) throw AppError.badRequest('invalid webhook config', parsed.errors);
+    const config = parsed.value;
+    const urlErrors = config.urls.flatMap((u, i) => {
+      const problem = checkTargetUrl(u.url, deps.config.ALLOW_PRIVATE_TARGETS);
+      return problem ? [{ field: `urls.${i}.url`, message: problem }] : [];
+    });
+    if (urlErrors.length) throw AppError.unprocessable('invalid webhook config', urlErrors);
+    const target: TestTarget = {
+      organizationId: authOf(req).organizationId,
+      webhookId: 'unsaved',
+      trigger_type: config.trigger_type,
+      version: config.version as WebhookVersion,
+      triggers: config.triggers,
+      urls: config.urls,
+      headers: Object.entries(config.header).map(([name, value]) => ({ name, value })),
+      // An unsaved config has no secret yet: the request is signed with a throw-away one.
+      secrets: [newSecretValue()],
+      payload_type: config.payload_type,
+      custom_payload: config.custom_payload,
+    };
+    res.json({ data: await runTest(target) });
+  });
+
+  router.post(`${BASE}/:id/test`, ...manager, async (req, res) => {
+    const webhook = await webhookOf(req);
+    const target: TestTarget = {
+      organizationId: webhook.organizationId,
+      webhookId: String(webhook._id),
+      trigger_type: webhook.trigger_type,
+      version: (webhook.version ?? 'v2') as WebhookVersion,
+      triggers: webhook.triggers ?? [],
+      urls: webhook.urls ?? [],
+      headers: webhook.headers ?? [],
+      secrets: activeSecrets(webhook.secrets ?? [], new Date()),
+      payload_type: webhook.payload_type ?? 'standard',
+      custom_payload: webhook.custom_payload ?? '',
+    };
+    res.json({ data: await runTest(target) });
+  });
+
+  async function runTest(target: TestTarget) {
+    try {
+      return await sendTest(target, deps.config);
+    } catch (err) {
+      if (err instanceof TemplateError) {
+        throw AppError.unprocessable(`custom payload does not render: ${err.message}`, [
+          { field: 'custom_payload', message: err.message },
+        ]);
+      }
+      throw err;
+    }
+  }
+
+  router.get(`${BASE}/:id/logs`, ...manager, async (req, res) => {
+    const webhook = await webhookOf(req);
+    const q = parseQuery(logQuery, req.query);
+    const filter: Record<string, unknown> = { organizationId: webhook.organizationId, webhookId: String(webhook._id) };
+    if (q.outcome) filter.outcome = q.outcome;
+    if (q.event_type) filter.eventType = q.event_type;
+    if (q.url) filter.url = q.url;
+    if (q.test) filter.test = q.test === 'true';
+    if (q.from || q.to) {
+      filter.timestamp = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
+    }
+    const limit = q['page-limit'] ?? q.limit ?? 50;
+    const offset = q['page-offset'] ?? q.offset ?? 0;
+    const [rows, total] = await Promise.all([
+      DeliveryLog.find(filter).sort({ timestamp: -1, _id: -1 }).skip(offset).limit(limit).lean<LogRow[]>(),
+      DeliveryLog.countDocuments(filter),
+    ]);
+    res.json({ data: { result: rows.map(logView), meta: { total_count: total, limit, offset } } });
+  });
+
+  router.get(`${BASE}/:id/mails`, ...manager, async (req, res) => {
+    const webhook = await webhookOf(req);
+    const filter = { organizationId: webhook.organizationId, webhookId: String(webhook._id) };
+    const [rows, total] = await Promise.all([
+      FailureMail.find(filter).sort({ created_at: -1 }).limit(100).lean(),
+      FailureMail.countDocuments(filter),
+    ]);
+    res.json({
+      data: {
+        result: rows.map((m) => ({
+          id: m._id,
+          url: m.url,
+          to: m.to,
+          subject: m.subject,
+          text: m.text,
+          status: m.status,
+          error: m.error ?? null,
+          created_at: (m as { created_at?: Date }).created_at ?? null,
+          sent_at: m.sentAt ?? null,
+        })),
+        meta: { total_count: total },
+      },
+    });
+  });
+
+  return router;
+}
