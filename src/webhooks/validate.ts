@@ -160,9 +160,10 @@ async function resolveTeams(input: WebhookRequest, organizationId: string, error
 }
 
 function checkFilters(input: WebhookRequest, errors: FieldError[]): Pick<WebhookRecord, 'filters' | 'filterLogic'> {
-  if (isEmptyFilters(input.filters)) return { filters: null, filterLogic: null };
+  if (input.filters === null) return { filters: null, filterLogic: null };
   if (input.trigger_type === 'manual') {
-    errors.push({ field: 'filters', message: 'only automatic webhooks have filters' });
+    if (!isEmptyFilters(input.filters))
+      errors.push({ field: 'filters', message: 'only automatic webhooks have filters' });
     return { filters: null, filterLogic: null };
   }
   const compiled = compileFilters(input.filters);

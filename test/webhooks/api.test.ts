@@ -238,6 +238,14 @@ describe('webhooks API', () => {
       expect(JSON.parse(stored!.filterLogic!)).toBeTruthy();
     });
 
+    test('when filters have no conditions, then they are kept as given and match every event', async () => {
+      const res = await post(automatic({ name: 'Empty filters', filters: { op: 'and', conditions: [] } }));
+      expect(res.status).toBe(201);
+      expect(res.body.data.filters).toEqual({ op: 'and', conditions: [] });
+      const stored = await Webhook.findById(res.body.data.id).lean();
+      expect(stored?.filterLogic).toBeNull();
+    });
+
     test('when raw json_logic is posted, then it is stored; when it uses a foreign operator, then 422', async () => {
       const ok = await post(
         automatic({ name: 'Raw', filters: { json_logic: { '===': [{ var: 'priority' }, 'P1'] } } }),
