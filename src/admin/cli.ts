@@ -10,6 +10,7 @@ import {
   AdminError,
   UsageError,
   checkCreateKeyArgs,
+  checkName,
   createKey,
   type CreateKeyArgs,
   createTeam,
@@ -105,6 +106,8 @@ export async function run(argv: string[], io: Io, env: NodeJS.ProcessEnv = proce
       if (typeof values.role !== 'string') throw new UsageError('--role is required');
       checkCreateKeyArgs(createKeyArgs(values));
     }
+    if (cmd === 'create-team') checkName('team', positionals[0]);
+    checkName('--org', values.org);
   } catch (err) {
     io.err(`${cmd}: ${(err as Error).message}\nRun "npm run admin -- --help" for usage.`);
     return 2;

@@ -31,8 +31,13 @@ export function checkCreateKeyArgs(args: CreateKeyArgs): void {
       throw new UsageError(`--permission must be one of ${PERMISSIONS.join(', ')}, not "${p}"`);
     }
   }
-  for (const t of args.teams) if (!/[a-z0-9]/i.test(t)) throw new UsageError(`--team "${t}" needs a letter or digit`);
-  if (!/[a-z0-9]/i.test(args.org)) throw new UsageError(`--org "${args.org}" needs a letter or digit`);
+  for (const t of args.teams) checkName('--team', t);
+  checkName('--org', args.org);
+}
+
+/** Org and team names become slugs, so they need a letter or digit. */
+export function checkName(what: string, name: string): void {
+  if (!/[a-z0-9]/i.test(name)) throw new UsageError(`${what} "${name}" needs a letter or digit`);
 }
 
 /** Creates the org, teams and user on first mention; returns only the new key. */
@@ -139,8 +144,8 @@ export async function revokeKey(org: string, keyIdOrPrefix: string): Promise<str
 
 /** Creates the team (and the org) if new; returns the team id, which webhooks' `teams` take. */
 export async function createTeam(org: string, name: string): Promise<string> {
-  if (!/[a-z0-9]/i.test(org)) throw new UsageError(`--org "${org}" needs a letter or digit`);
-  if (!/[a-z0-9]/i.test(name)) throw new UsageError(`team "${name}" needs a letter or digit`);
+  checkName('--org', org);
+  checkName('team', name);
   const o = await ensureOrganization(org);
   const team = await ensureTeam(String(o._id), name);
   return String(team._id);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { run as runCli } from '../../src/admin/cli';
 import { call, startHarness, testConfig, type Harness } from '../support/harness';
 
 const root = path.resolve(__dirname, '../..');
@@ -139,6 +140,7 @@ describe('admin CLI', () => {
     [['frob'], /unknown command "frob"/],
     [[], /Usage/],
     [['create-key', '--role', 'owner'], /--org is required/],
+    [['create-key', '--org', '...', '--role', 'owner'], /--org "..." needs a letter or digit/],
     [['create-key', '--org', 'acme'], /--role is required/],
     [['create-key', '--org', 'acme', '--role', 'admin'], /--role must be owner or user/],
     [
@@ -152,9 +154,19 @@ describe('admin CLI', () => {
     [['create-team', '--org', 'acme', 'a', 'b'], /exactly one <team>/],
     [['create-team', '--org', 'acme', '!!!'], /needs a letter or digit/],
   ])('when the arguments are %j, then it exits 2 with a clear message', async (args, message) => {
-    const res = await admin(...args);
+    // In-process: bad arguments are refused before the store is touched.
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, { out: (t) => (stdout += t), err: (t) => (stderr += t) }, env);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stdout).toBe('');
+  });
+
+  test('when the command is unknown, then the process exits 2 with the usage on stderr', async () => {
+    const res = await admin('frob');
     expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(message);
+    expect(res.stderr).toMatch(/unknown command "frob"[\s\S]*Usage/);
     expect(res.stdout).toBe('');
   });
 
