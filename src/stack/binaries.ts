@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -141,4 +142,42 @@ export function findMongod(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+export interface JsonnetWasm {
+  /** go-jsonnet compiled to WebAssembly (tools/jsonnet-wasm). */
+  wasmPath: string;
+  /** The matching Go JS support file, from the Go toolchain that built the module. */
+  wasmExecPath: string;
+}
+
+/**
+ * The template engine's Jsonnet evaluator, built from tools/jsonnet-wasm into a cache directory
+ * named after a hash of its sources, so an edit to them rebuilds it.
+ */
+export async function ensureJsonnetWasm(): Promise<JsonnetWasm> {
+  const srcDir = path.join(repoRoot, 'tools', 'jsonnet-wasm');
+  const hash = crypto.createHash('sha256');
+  for (const file of fs.readdirSync(srcDir).sort()) {
+    if (/\.go$|^go\.(mod|sum)$/.test(file) && !file.endsWith('_test.go'))
+      hash.update(file).update(fs.readFileSync(path.join(srcDir, file)));
+  }
+  const dir = await ensureBuilt(`jsonnet-wasm-${hash.digest('hex').slice(0, 12)}`, async (outDir) => {
+    console.error('building the Jsonnet evaluator (go-jsonnet to WebAssembly), first run only, about a minute…');
+    const go = requireGo('the Jsonnet evaluator for custom payloads');
+    const goroot = execFileSync(go, ['env', 'GOROOT'], { encoding: 'utf8' }).trim();
+    const wasmExec = ['lib/wasm/wasm_exec.js', 'misc/wasm/wasm_exec.js']
+      .map((p) => path.join(goroot, p))
+      .find((p) => fs.existsSync(p));
+    if (!wasmExec) throw new Error(`wasm_exec.js not found under ${goroot} (lib/wasm or misc/wasm)`);
+    fs.mkdirSync(outDir, { recursive: true });
+    await runGo(
+      ['build', '-trimpath', '-ldflags=-s -w', '-o', path.join(outDir, 'jsonnet.wasm'), '.'],
+      srcDir,
+      { GOOS: 'js', GOARCH: 'wasm' },
+      'the Jsonnet evaluator',
+    );
+    fs.copyFileSync(wasmExec, path.join(outDir, 'wasm_exec.js'));
+  });
+  return { wasmPath: path.join(dir, 'jsonnet.wasm'), wasmExecPath: path.join(dir, 'wasm_exec.js') };
 }
