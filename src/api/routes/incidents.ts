@@ -1,12 +1,11 @@
 import crypto from 'node:crypto';
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import mongoose from 'mongoose';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { IncidentSnapshot, incidentKey } from '../../db/incident';
 import { Organization } from '../../db/organization';
-import { Webhook } from '../../db/webhook';
+import { findWebhook } from '../../webhooks/service';
 import { manualFireWorkflowId, type ManualFireInput } from '../../shared/delivery';
 import { SA_EVENT_ID, SA_EVENT_TYPE, SA_ORGANIZATION, SA_WEBHOOK_IDS } from '../../shared/searchAttributes';
 import type { AuthContext, EventEnvelopeV2, JsonObject } from '../../shared/types';
@@ -45,14 +44,12 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
   router.post('/v3/incidents/:incidentID/actions/webhook/:webhookID', requireAuth, async (req, res) => {
     const auth = authOf(req);
     const incidentId = String(req.params.incidentID);
-    const webhookId = String(req.params.webhookID);
+    const webhookIdOrSlug = String(req.params.webhookID);
     const parsed = fireBody.safeParse(req.body && Object.keys(req.body).length ? req.body : undefined);
     if (!parsed.success) throw AppError.badRequest('invalid request body', fieldErrors(parsed.error));
 
-    const webhook = mongoose.isValidObjectId(webhookId)
-      ? await Webhook.findOne({ _id: webhookId, organizationId: auth.organizationId }).lean()
-      : null;
-    if (!webhook) throw AppError.notFound('webhook');
+    const webhook = await findWebhook(auth, webhookIdOrSlug);
+    const webhookId = String(webhook._id);
     if (webhook.trigger_type !== 'manual') {
       throw AppError.badRequest('only manual webhooks can be fired', [
         { field: 'webhookID', message: 'is an automatic webhook' },

@@ -1,21 +1,22 @@
 import { Router, type Request } from 'express';
-import mongoose from 'mongoose';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { DeliveryLog, type DeliveryLogFields } from '../../db/deliveryLog';
 import { FailureMail } from '../../db/mail';
-import { Webhook } from '../../db/webhook';
 import { TemplateError } from '../../delivery/custom';
 import { activeSecrets } from '../../delivery/signing';
 import { sendTest, type TestTarget } from '../../delivery/testSend';
 import { newSecretValue } from '../../webhooks/secrets';
 import { parseWebhookRequest } from '../../webhooks/schema';
-import { checkTargetUrl } from '../../webhooks/urlSafety';
+import { findWebhook } from '../../webhooks/service';
+import { checkWebhook } from '../../webhooks/validate';
 import type { WebhookVersion } from '../../shared/types';
 import { authOf, requireAuth, requireWebhookManager } from '../auth';
 import { AppError, fieldErrors } from '../errors';
 
 const BASE = '/v3/extensions/event-webhooks';
+/** The webhook id that test sends of unsaved configs are logged under. */
+export const UNSAVED = 'unsaved';
 
 const pageLimit = z.coerce.number().int().min(1).max(200);
 const logQuery = z.object({
@@ -31,13 +32,8 @@ const logQuery = z.object({
   'page-offset': z.coerce.number().int().min(0).optional(),
 });
 
-async function webhookOf(req: Request) {
-  const id = String(req.params.id);
-  const organizationId = authOf(req).organizationId;
-  const doc = mongoose.isValidObjectId(id) ? await Webhook.findOne({ _id: id, organizationId }).lean() : null;
-  if (!doc) throw AppError.notFound('webhook');
-  return doc;
-}
+/** The caller's webhook by id or slug (404 otherwise), as the webhooks routes find it. */
+const webhookOf = (req: Request) => findWebhook(authOf(req), String(req.params.id));
 
 function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
   const parsed = schema.safeParse(query);
@@ -86,22 +82,23 @@ export function webhookDeliveryRoutes(deps: { config: Config }): Router {
   const manager = [requireAuth, requireWebhookManager];
 
   router.post(`${BASE}/test`, ...manager, async (req, res) => {
+    // The same checks as saving the config: 400 for its shape, 422 for what the values mean.
     const parsed = parseWebhookRequest(req.body);
     if (!parsed.ok) throw AppError.badRequest('invalid webhook config', parsed.errors);
-    const config = parsed.value;
-    const urlErrors = config.urls.flatMap((u, i) => {
-      const problem = checkTargetUrl(u.url, deps.config.ALLOW_PRIVATE_TARGETS);
-      return problem ? [{ field: `urls.${i}.url`, message: problem }] : [];
+    const checked = await checkWebhook(parsed.value, {
+      organizationId: authOf(req).organizationId,
+      allowPrivateTargets: deps.config.ALLOW_PRIVATE_TARGETS,
     });
-    if (urlErrors.length) throw AppError.unprocessable('invalid webhook config', urlErrors);
+    if (!checked.ok) throw AppError.unprocessable('invalid webhook config', checked.errors);
+    const config = checked.record;
     const target: TestTarget = {
       organizationId: authOf(req).organizationId,
-      webhookId: 'unsaved',
+      webhookId: UNSAVED,
       trigger_type: config.trigger_type,
-      version: config.version as WebhookVersion,
+      version: config.version,
       triggers: config.triggers,
       urls: config.urls,
-      headers: Object.entries(config.header).map(([name, value]) => ({ name, value })),
+      headers: config.headers,
       // An unsaved config has no secret yet: the request is signed with a throw-away one.
       secrets: [newSecretValue()],
       payload_type: config.payload_type,
