@@ -1,4 +1,5 @@
 'use strict';
+/* global WebAssembly */
 /**
  * One template worker thread: go-jsonnet (WebAssembly, built from tools/jsonnet-wasm) loaded once,
  * then one render per message. Plain JavaScript so that it runs the same under tsx, jest and a
