@@ -7,6 +7,7 @@ import { catalogRoutes } from './routes/catalog';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
+import { templateRoutes } from './routes/templates';
 import { webhookDeliveryRoutes } from './routes/webhookDeliveries';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -30,6 +31,7 @@ export function createApp(deps: AppDeps): Express {
   // validation, unsaved test) are mounted before the webhooks router and its /:id routes.
   app.use(webhookDeliveryRoutes(deps));
   app.use(catalogRoutes());
+  app.use(templateRoutes(deps.config));
   app.use(webhookRoutes(deps.config));
 
   app.use((req) => {

@@ -11,6 +11,11 @@ import { Worker } from 'node:worker_threads';
 import { ensureJsonnetWasm } from '../stack/binaries';
 import type { Json } from '../shared/types';
 
+// Node's WebAssembly global, which the project's TypeScript libs (ES2022, no DOM) do not declare.
+declare const WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> };
+/** A compiled module: opaque here, instantiated by each worker thread. */
+type WasmModule = object;
+
 export interface TemplateEngineOptions {
   /** Worker threads evaluating in parallel; default min(2, cores). */
   poolSize?: number;
@@ -66,7 +71,7 @@ interface Slot {
 }
 
 interface Loaded {
-  module: WebAssembly.Module;
+  module: WasmModule;
   wasmExecPath: string;
 }
 

@@ -1,0 +1,84 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../config';
+import { catalogEntry } from '../../shared/catalog';
+import { sharedTemplateEngine } from '../../templates/engine';
+import { libraryTemplate, libraryTemplates, summarize } from '../../templates/library';
+import { validateTemplate } from '../../templates/validate';
+import { requireAuth, requireWebhookManager } from '../auth';
+import { AppError, fieldErrors } from '../errors';
+
+const validateBody = z.object({
+  language: z.string(),
+  custom_payload: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(64 * 1024, 'must be at most 64 KiB'),
+  event_type: z.string().min(1).optional(),
+  version: z.enum(['v1', 'v2']).default('v2'),
+});
+export type ValidatePayloadRequest = z.infer<typeof validateBody>;
+
+const DEFAULT_EVENT = { v1: 'incident_triggered', v2: 'incident.triggered' } as const;
+
+/**
+ * The template library (`GET …/templates`, `GET …/templates/:slug`, any key of the org) and
+ * `POST …/payload/validate` (webhook managers): a custom payload rendered against the built-in
+ * sample of one event. A template that does not render is a 200 with `valid: false` and where it
+ * failed; a malformed request is a 400, a well-formed but unsupported one a 422. Mounted before
+ * the webhooks router, whose `/:id` would otherwise take "templates" and "payload".
+ */
+export function templateRoutes(config: Config): Router {
+  const router = Router();
+
+  router.get('/v3/extensions/event-webhooks/templates', requireAuth, (_req, res) => {
+    res.json({ data: libraryTemplates().map(summarize) });
+  });
+
+  router.get('/v3/extensions/event-webhooks/templates/:slug', requireAuth, (req, res) => {
+    const template = libraryTemplate(String(req.params.slug));
+    if (!template) throw AppError.notFound(`template ${req.params.slug}`);
+    res.json({ data: template });
+  });
+
+  router.post(
+    '/v3/extensions/event-webhooks/payload/validate',
+    requireAuth,
+    requireWebhookManager,
+    async (req, res) => {
+      const parsed = validateBody.safeParse(req.body ?? {});
+      if (!parsed.success) {
+        const errors = fieldErrors(parsed.error);
+        throw AppError.badRequest(`invalid request: ${errors[0].field} ${errors[0].message}`, errors);
+      }
+      const { language, custom_payload, version } = parsed.data;
+      if (language !== 'jsonnet') {
+        throw AppError.unprocessable('only jsonnet templates are supported', [
+          { field: 'language', message: 'must be "jsonnet"' },
+        ]);
+      }
+      const eventType = parsed.data.event_type ?? DEFAULT_EVENT[version];
+      if (!catalogEntry(version, eventType)) {
+        throw AppError.unprocessable(`unknown ${version} event type ${eventType}`, [
+          {
+            field: 'event_type',
+            message: `is not a ${version} event type (see GET /v3/extensions/event-webhooks/events)`,
+          },
+        ]);
+      }
+      let result;
+      try {
+        result = await validateTemplate(sharedTemplateEngine(config), custom_payload, [eventType]);
+      } catch (err) {
+        throw new AppError(503, `the template engine is unavailable: ${err instanceof Error ? err.message : err}`);
+      }
+      res.json({
+        data: result.ok
+          ? { valid: true, event_type: eventType, rendered: result.rendered[0].value }
+          : { valid: false, event_type: eventType, error: result.error },
+      });
+    },
+  );
+
+  return router;
+}
