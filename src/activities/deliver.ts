@@ -35,7 +35,8 @@ export function deliveryActivities(deps: { config: Config }) {
     async deliverAttempt(req: DeliveryRequest): Promise<AttemptAnswer> {
       const { attempt } = Context.current().info;
       const deliveryId = deliveryIdOf(req.organizationId, req.eventId, req.webhookId);
-      await closeInterruptedAttempts(deliveryId, req.url, attempt, req.maxAttempts);
+      // Only a retry can find rows an earlier attempt of this delivery left pending.
+      if (attempt > 1) await closeInterruptedAttempts(deliveryId, req.url, attempt, req.maxAttempts);
       const webhook = mongoose.isValidObjectId(req.webhookId)
         ? await Webhook.findOne(
             { _id: req.webhookId, organizationId: req.organizationId },

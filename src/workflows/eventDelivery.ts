@@ -1,4 +1,4 @@
-import { executeChild, log, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { executeChild, log, proxyLocalActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { evaluateFilter } from '../filters/evaluate';
 import {
@@ -21,7 +21,12 @@ import {
   type DeliveryContext,
 } from './deliverWebhook';
 
-const store = proxyActivities<Activities>({ startToCloseTimeout: STORE_ACTIVITY_TIMEOUT, retry: STORE_ACTIVITY_RETRY });
+// Planning is one short read: as a local activity it runs inside the workflow task, with no
+// extra round trip through the server.
+const planner = proxyLocalActivities<Activities>({
+  startToCloseTimeout: STORE_ACTIVITY_TIMEOUT,
+  retry: STORE_ACTIVITY_RETRY,
+});
 
 function matches(webhook: WebhookPlan, envelope: EventEnvelopeV2): boolean {
   try {
@@ -60,7 +65,7 @@ export async function fanOut(ctx: DeliveryContext, webhooks: WebhookPlan[]): Pro
  */
 export async function eventDeliveryWorkflow(input: EventWorkflowInput): Promise<DeliveryRunResult> {
   const { organizationId, envelope } = input;
-  const plan = await store.planEventDeliveries({ organizationId, eventType: envelope.event.type });
+  const plan = await planner.planEventDeliveries({ organizationId, eventType: envelope.event.type });
   const matched = plan.webhooks.filter((w) => matches(w, envelope));
   if (matched.length) upsertSearchAttributes([{ key: SA_WEBHOOK_IDS, value: matched.map((w) => w.id) }]);
   const ctx: DeliveryContext = {

@@ -1,4 +1,4 @@
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   STORE_ACTIVITY_RETRY,
   STORE_ACTIVITY_TIMEOUT,
@@ -10,7 +10,12 @@ import type { Activities } from '../activities';
 import { SA_DELIVERY_STATUS } from '../shared/searchAttributes';
 import { deliverToWebhook } from './deliverWebhook';
 
-const store = proxyActivities<Activities>({ startToCloseTimeout: STORE_ACTIVITY_TIMEOUT, retry: STORE_ACTIVITY_RETRY });
+// Planning is one short read: as a local activity it runs inside the workflow task, with no
+// extra round trip through the server.
+const planner = proxyLocalActivities<Activities>({
+  startToCloseTimeout: STORE_ACTIVITY_TIMEOUT,
+  retry: STORE_ACTIVITY_RETRY,
+});
 
 /**
  * One manual webhook fired for one incident: the same deliveries as an event's (retries, logs,
@@ -18,7 +23,7 @@ const store = proxyActivities<Activities>({ startToCloseTimeout: STORE_ACTIVITY_
  * its own run. A webhook deleted or disabled before the run starts delivers nothing (`no_match`).
  */
 export async function manualFireWorkflow(input: ManualFireInput): Promise<DeliveryRunResult> {
-  const plan = await store.planManualFire({ organizationId: input.organizationId, webhookId: input.webhookId });
+  const plan = await planner.planManualFire({ organizationId: input.organizationId, webhookId: input.webhookId });
   const deliveries = (
     await Promise.all(
       plan.webhooks.map((webhook) =>

@@ -1,0 +1,313 @@
+/**
+ * `npm run bench`: a benchmark, not a test. Starts its own stack (Temporal dev server and store on
+ * free ports, a throw-away data folder), the API and a worker as child processes, and a receiver
+ * on 127.0.0.1; creates webhooks, posts N events, and prints events accepted/s, deliveries/s,
+ * accept→receipt latency, lost and duplicated deliveries, and the ceiling of a plain Node loop
+ * POSTing to the same receiver. Stops everything by itself.
+ *
+ *   npm run bench -- --events 2000 --webhooks 2 --concurrency 32
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { createApiKey } from '../src/access/keys';
+import { connectDatabase, disconnectDatabase } from '../src/db/connect';
+import { DeliveryLog } from '../src/db/deliveryLog';
+import { Webhook } from '../src/db/webhook';
+import { deliveryIdOf } from '../src/delivery/signing';
+import { sampleEvent } from '../src/payloads/samples';
+import { freePort, startStack } from '../src/stack';
+import { waitForTemporal } from '../src/temporal/client';
+
+const root = path.resolve(__dirname, '..');
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+const EVENTS = flag('events', 2000);
+const WEBHOOKS = flag('webhooks', 2);
+const CONCURRENCY = flag('concurrency', 32);
+const DRAIN_TIMEOUT_MS = flag('drain-timeout', 1200) * 1000;
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+interface Receipt {
+  at: number;
+  count: number;
+}
+
+/** Counts deliveries by (webhook-id, path): the first receipt time and how many times it came. */
+async function startReceiver() {
+  const receipts = new Map<string, Receipt>();
+  let plain = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const id = req.headers['webhook-id'];
+      if (typeof id === 'string') {
+        const key = `${id} ${req.url}`;
+        const seen = receipts.get(key);
+        if (seen) seen.count++;
+        else receipts.set(key, { at: performance.now(), count: 1 });
+      } else {
+        plain++;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  server.keepAliveTimeout = 10_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    receipts,
+    plainCount: () => plain,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Runs `task(i)` for i in [0, n) with at most `concurrency` in flight. */
+async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) await task(next++);
+    }),
+  );
+}
+
+function post(agent: http.Agent, url: string, body: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function spawnChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (line.includes('"level":"error"') || line.startsWith('Error')) console.error(`[${name}] ${line}`);
+    }
+  });
+  return child;
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} did not become ready`);
+}
+
+async function main() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-bench-'));
+  const children: ChildProcess[] = [];
+  const t0 = Date.now();
+  console.error(`bench: starting a stack in ${dataDir}…`);
+  const stack = await startStack({
+    dataDir,
+    temporal: { port: await freePort(), uiPort: await freePort() },
+    store: { port: await freePort(), database: 'bench' },
+  });
+  const receiver = await startReceiver();
+  const stopAll = async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGTERM');
+            setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+          }),
+      ),
+    );
+    await disconnectDatabase().catch(() => undefined);
+    await receiver.close();
+    await stack.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+  try {
+    await waitForTemporal(stack.temporalAddress!);
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../src/workflows'),
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+    });
+    const bundlePath = path.join(dataDir, 'workflow-bundle.js');
+    fs.writeFileSync(bundlePath, bundle.code);
+    const apiPort = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      MONGODB_URI: stack.mongoUri,
+      TEMPORAL_TASK_QUEUE: 'bench',
+      PORT: String(apiPort),
+      HOST: '127.0.0.1',
+      ALLOW_PRIVATE_TARGETS: 'true',
+      SMTP_URL: '',
+      LOG_LEVEL: 'warn',
+      HOOKRELAY_WORKFLOW_BUNDLE: bundlePath,
+      HOOKRELAY_PARENT_PID: String(process.pid),
+    };
+    await connectDatabase(stack.mongoUri!);
+    children.push(spawnChild('api', 'src/api/main.ts', env), spawnChild('worker', 'src/worker/main.ts', env));
+    const api = `http://127.0.0.1:${apiPort}`;
+    await waitFor('the API', async () => (await fetch(`${api}/readyz`)).status === 200);
+
+    const owner = await createApiKey({ org: 'bench', role: 'owner' });
+    for (let i = 0; i < WEBHOOKS; i++) {
+      await Webhook.create({
+        organizationId: owner.organizationId,
+        slug: `bench-${i}`,
+        name: `bench ${i}`,
+        trigger_type: 'automatic',
+        version: 'v2',
+        triggers: [{ event_class: 'incident', event_type: 'incident.triggered' }],
+        urls: [{ url: `${receiver.url}/hook/${i}`, method: 'POST' }],
+        secrets: [
+          { value: `whsec_${crypto.randomBytes(32).toString('base64')}`, createdAt: new Date(), expiresAt: null },
+        ],
+        author_id: owner.userId,
+      });
+    }
+    // The worker is warm once one event has gone through.
+    const warm = sampleEvent('incident.triggered');
+    warm.event.id = 'bench-warm-up';
+    await post(new http.Agent(), `${api}/v3/events`, JSON.stringify(warm), { authorization: `Bearer ${owner.key}` });
+    await waitFor('a warm-up delivery', async () => receiver.receipts.size >= WEBHOOKS, 120_000);
+    receiver.receipts.clear();
+    console.error(`bench: stack, API and worker ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    // The ceiling: a plain Node loop POSTing the same body to the same receiver.
+    const body = JSON.stringify(sampleEvent('incident.triggered'));
+    const plainAgent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const plainN = EVENTS * WEBHOOKS;
+    const p0 = performance.now();
+    await pool(plainN, CONCURRENCY, async () => {
+      await post(plainAgent, `${receiver.url}/plain`, body);
+    });
+    const plainSeconds = (performance.now() - p0) / 1000;
+    plainAgent.destroy();
+
+    // The run: post N events, each delivered to every webhook.
+    console.error(`bench: posting ${EVENTS} events to ${WEBHOOKS} webhooks, ${CONCURRENCY} at a time…`);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const acceptedAt = new Map<string, number>();
+    let rejected = 0;
+    const runId = crypto.randomBytes(3).toString('hex');
+    const a0 = performance.now();
+    await pool(EVENTS, CONCURRENCY, async (i) => {
+      const event = sampleEvent('incident.triggered');
+      event.event.id = `bench-${runId}-${i}`;
+      event.data.resource_data.id = `incident-${runId}-${i}`;
+      const res = await post(agent, `${api}/v3/events`, JSON.stringify(event), {
+        authorization: `Bearer ${owner.key}`,
+      });
+      if (res.status !== 202) {
+        rejected++;
+        if (rejected <= 3) console.error(`bench: post answered ${res.status}: ${res.body.slice(0, 200)}`);
+        return;
+      }
+      acceptedAt.set(JSON.parse(res.body).data.workflow_id, performance.now());
+    });
+    const a1 = performance.now();
+    agent.destroy();
+
+    const expected = acceptedAt.size * WEBHOOKS;
+    let last = receiver.receipts.size;
+    let lastProgress = performance.now();
+    while (receiver.receipts.size < expected && performance.now() - a0 < DRAIN_TIMEOUT_MS) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (receiver.receipts.size !== last) {
+        last = receiver.receipts.size;
+        lastProgress = performance.now();
+      } else if (performance.now() - lastProgress > 60_000) break;
+    }
+    // A little longer, to catch late duplicates.
+    await new Promise((r) => setTimeout(r, 2000));
+
+    const receipts = [...receiver.receipts.values()];
+    const lastReceipt = Math.max(...receipts.map((r) => r.at));
+    const duplicates = receipts.reduce((n, r) => n + r.count - 1, 0);
+    // webhook-id = msg_ + hash(org, event id, webhook id): recompute it to find each delivery's event.
+    const hooks = await Webhook.find({ organizationId: owner.organizationId }, { _id: 1 }).sort({ slug: 1 }).lean();
+    const latencies: number[] = [];
+    for (let i = 0; i < EVENTS; i++) {
+      const eventId = `bench-${runId}-${i}`;
+      const workflowId = `event-${owner.organizationId}-${eventId}`;
+      const accepted = acceptedAt.get(workflowId);
+      if (accepted === undefined) continue;
+      hooks.forEach((h, j) => {
+        const r = receiver.receipts.get(`${deliveryIdOf(owner.organizationId, eventId, String(h._id))} /hook/${j}`);
+        if (r) latencies.push(Math.max(0, r.at - accepted));
+      });
+    }
+    latencies.sort((x, y) => x - y);
+    const attempts = await DeliveryLog.find(
+      { organizationId: owner.organizationId },
+      { attempt: 1, outcome: 1, error: 1 },
+    ).lean();
+    const retried = attempts.filter((a) => a.attempt > 1).length;
+    const errors = [...new Set(attempts.filter((a) => a.error).map((a) => a.error))].slice(0, 3);
+    const acceptSeconds = (a1 - a0) / 1000;
+    const deliverSeconds = (lastReceipt - a0) / 1000;
+    const lost = expected - latencies.length;
+
+    console.log(
+      [
+        '',
+        `hookrelay bench: ${EVENTS} events × ${WEBHOOKS} webhooks (1 URL each), ${CONCURRENCY} concurrent posts, ${os.cpus().length} CPUs`,
+        `  events accepted        ${acceptedAt.size} (${rejected} rejected) in ${fmt(acceptSeconds, 1)} s = ${fmt(acceptedAt.size / acceptSeconds)} events/s`,
+        `  deliveries received    ${latencies.length} of ${expected} in ${fmt(deliverSeconds, 1)} s = ${fmt(latencies.length / deliverSeconds)} deliveries/s`,
+        `  accept→receipt         p50 ${fmt(percentile(latencies, 50))} ms, p95 ${fmt(percentile(latencies, 95))} ms, p99 ${fmt(percentile(latencies, 99))} ms`,
+        `  lost deliveries        ${lost}`,
+        `  duplicated deliveries  ${duplicates}`,
+        `  attempts logged        ${attempts.length} (${retried} retries${errors.length ? `; errors: ${errors.join(' | ')}` : ''})`,
+        `  plain Node POST loop   ${plainN} requests in ${fmt(plainSeconds, 2)} s = ${fmt(plainN / plainSeconds)} requests/s (the receiver's ceiling)`,
+        '',
+      ].join('\n'),
+    );
+    return lost === 0 ? 0 : 1;
+  } finally {
+    await stopAll();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);
