@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import mongoose from 'mongoose';
 import type { Config } from '../config';
 import { DeliveryLog } from '../db/deliveryLog';
@@ -35,29 +36,27 @@ export function failureActivities(deps: { config: Config; mailer: Mailer | null 
     async handleDeliveryFailure(f: DeliveryFailure): Promise<MailResult> {
       const deliveryId = deliveryIdOf(f.organizationId, f.eventId, f.webhookId);
       if (f.recordAttempt) {
-        await DeliveryLog.updateOne(
-          { deliveryId, url: f.url, attempt: 1 },
-          {
-            $setOnInsert: {
-              organizationId: f.organizationId,
-              webhookId: f.webhookId,
-              deliveryId,
-              eventId: f.eventId,
-              eventType: f.eventType,
-              url: f.url,
-              method: f.method,
-              attempt: 1,
-              maxAttempts: f.maxAttempts,
-              outcome: 'failed',
-              error: f.error,
-              trigger: f.trigger,
-              test: false,
-              workflowId: f.workflowId,
-              timestamp: new Date(),
-            },
-          },
-          { upsert: true },
-        );
+        // One row per (delivery, URL): its id is derived from both, so a retry cannot add a second.
+        const _id = crypto.createHash('sha256').update(`${deliveryId}\n${f.url}`).digest('hex').slice(0, 24);
+        await DeliveryLog.create({
+          _id,
+          organizationId: f.organizationId,
+          webhookId: f.webhookId,
+          deliveryId,
+          eventId: f.eventId,
+          eventType: f.eventType,
+          url: f.url,
+          method: f.method,
+          attempt: 1,
+          maxAttempts: f.maxAttempts,
+          outcome: 'failed',
+          error: f.error,
+          trigger: f.trigger,
+          workflowId: f.workflowId,
+          timestamp: new Date(),
+        }).catch((err: { code?: number }) => {
+          if (err.code !== 11000) throw err;
+        });
       }
       await closeInterruptedAttempts(deliveryId, f.url, f.maxAttempts + 1, f.maxAttempts);
       const webhook = mongoose.isValidObjectId(f.webhookId)

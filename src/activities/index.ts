@@ -23,7 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...webhookActivities(deps),
     ...deliveryActivities(deps),
     ...failureActivities({ config: deps.config, mailer }),
-    ...templateActivities(),
+    ...templateActivities(deps),
   };
 }
 

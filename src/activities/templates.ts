@@ -1,11 +1,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import mongoose from 'mongoose';
+import type { Config } from '../config';
 import { Webhook } from '../db/webhook';
 import { TemplateError, renderCustomBody } from '../delivery/custom';
 import { RENDER_FAILED } from '../shared/delivery';
 import type { EventEnvelopeV2 } from '../shared/types';
 
-export function templateActivities() {
+export function templateActivities(deps: { config: Config }) {
   return {
     /**
      * The custom payload of a webhook for an event: its Jsonnet template rendered with the v2
@@ -26,7 +27,7 @@ export function templateActivities() {
       if (!webhook)
         throw ApplicationFailure.create({ type: RENDER_FAILED, message: 'webhook deleted', nonRetryable: true });
       try {
-        return await renderCustomBody(webhook.custom_payload ?? '', input.envelope);
+        return await renderCustomBody(webhook.custom_payload ?? '', input.envelope, deps.config);
       } catch (err) {
         if (err instanceof TemplateError) {
           throw ApplicationFailure.create({ type: RENDER_FAILED, message: err.message, nonRetryable: true });

@@ -1,12 +1,21 @@
 /**
  * The seam between deliveries and the Jsonnet template engine (src/templates): a custom payload
- * is the template rendered with the event's v2 payload as `root`.
+ * is the template rendered with the event's v2 payload as `root`; the body is its compact JSON.
  */
+import type { Config } from '../config';
 import type { EventEnvelopeV2 } from '../shared/types';
+import { formatTemplateError, sharedTemplateEngine } from '../templates/engine';
 
-/** A template that does not render (syntax, runtime error, non-JSON output): retrying cannot help. */
+/** A template that does not render (syntax, runtime error, limits): retrying cannot help. */
 export class TemplateError extends Error {}
 
-export async function renderCustomBody(_source: string, _envelope: EventEnvelopeV2): Promise<string> {
-  throw new TemplateError('custom payloads need the template engine, which is not available yet');
+export async function renderCustomBody(
+  source: string,
+  envelope: EventEnvelopeV2,
+  config: Pick<Config, 'TEMPLATE_TIMEOUT_MS' | 'TEMPLATE_MAX_OUTPUT_BYTES'>,
+): Promise<string> {
+  if (!source.trim()) throw new TemplateError('the webhook has no custom payload template');
+  const result = await sharedTemplateEngine(config).render(source, envelope);
+  if (!result.ok) throw new TemplateError(formatTemplateError(result.error));
+  return result.body;
 }

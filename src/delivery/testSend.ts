@@ -70,13 +70,18 @@ export async function sendTest(
   target: TestTarget,
   config: Pick<
     Config,
-    'DELIVERY_TIMEOUT_MS' | 'RESPONSE_BODY_LIMIT_BYTES' | 'ALLOW_PRIVATE_TARGETS' | 'RETRY_AFTER_CAP_MS'
+    | 'DELIVERY_TIMEOUT_MS'
+    | 'RESPONSE_BODY_LIMIT_BYTES'
+    | 'ALLOW_PRIVATE_TARGETS'
+    | 'RETRY_AFTER_CAP_MS'
+    | 'TEMPLATE_TIMEOUT_MS'
+    | 'TEMPLATE_MAX_OUTPUT_BYTES'
   >,
 ): Promise<TestResult> {
   const envelope = await testEvent(target.organizationId, testEventType(target));
   const body =
     target.payload_type === 'custom'
-      ? await renderCustomBody(target.custom_payload, envelope)
+      ? await renderCustomBody(target.custom_payload, envelope, config)
       : standardBody(target.version, envelope);
   const eventId = `test-${crypto.randomUUID()}`;
   const deliveryId = deliveryIdOf(target.organizationId, eventId, target.webhookId);
