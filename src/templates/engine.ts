@@ -47,6 +47,11 @@ export interface TemplateEngine {
    * broken engine (the evaluator cannot be built or loaded) rejects.
    */
   render(source: string, root: unknown): Promise<RenderResult>;
+  /**
+   * Builds the evaluator if this machine has none yet (a minute, once) and starts a thread; for
+   * entry points that would rather pay that at start than on the first custom payload.
+   */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -124,6 +129,11 @@ class WorkerPool implements TemplateEngine {
       this.fill();
       this.dispatch();
     });
+  }
+
+  async ready(): Promise<void> {
+    const result = await this.render('null', null);
+    if (!result.ok) throw new Error(`the template engine does not work: ${result.error.message}`);
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,7 @@ const root = sampleEvent('incident.triggered');
 
 beforeAll(async () => {
   engine = createTemplateEngine({ poolSize: 2, timeoutMs: 1000, maxOutputBytes: 10_000 });
-  await engine.render('null', null);
+  await engine.ready();
 }, FIRST_RENDER_TIMEOUT);
 afterAll(() => engine.close());
 

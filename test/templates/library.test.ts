@@ -184,7 +184,7 @@ const CHECKS: Record<string, (body: any, event: EventEnvelopeV2) => void> = {
 let engine: TemplateEngine;
 beforeAll(async () => {
   engine = createTemplateEngine({ poolSize: 2, timeoutMs: 5000 });
-  await engine.render('null', null);
+  await engine.ready();
 }, 10 * 60_000);
 afterAll(() => engine.close());
 
