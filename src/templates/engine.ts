@@ -166,6 +166,7 @@ class WorkerPool implements TemplateEngine {
     while (!this.closed && this.loaded && this.slots.size < this.size && this.slots.size < this.pendingCount()) {
       this.spawn(this.loaded);
     }
+    this.keepAlive();
   }
 
   private pendingCount(): number {
@@ -181,8 +182,6 @@ class WorkerPool implements TemplateEngine {
       // levels of a `tailstrict` loop, where the default 4 MB stops between 2,000 and 5,000.
       resourceLimits: { stackSizeMb: 16 },
     });
-    // Idle threads do not keep the process alive; a render in flight does, through its timer.
-    worker.unref();
     const slot: Slot = { worker, ready: false };
     this.slots.add(slot);
     worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
@@ -229,7 +228,7 @@ class WorkerPool implements TemplateEngine {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (!this.queue.length) return;
+      if (!this.queue.length) break;
       if (!slot.ready || slot.task) continue;
       const task = this.queue.shift()!;
       slot.task = task;
@@ -247,6 +246,15 @@ class WorkerPool implements TemplateEngine {
         rootJson: task.rootJson,
         maxBytes: this.maxOutputBytes,
       });
+    }
+    this.keepAlive();
+  }
+
+  /** Threads keep the process alive only while there is work: a render, or a queue to start for. */
+  private keepAlive(): void {
+    for (const slot of this.slots) {
+      if (slot.task || (this.queue.length && !slot.ready)) slot.worker.ref();
+      else slot.worker.unref();
     }
   }
 }
