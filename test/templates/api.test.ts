@@ -1,5 +1,5 @@
 import { createApiKey } from '../../src/access/keys';
-import { closeSharedTemplateEngine } from '../../src/templates/engine';
+import { closeSharedTemplateEngine, sharedTemplateEngine } from '../../src/templates/engine';
 import { libraryTemplates } from '../../src/templates/library';
 import { call, startHarness, type Harness } from '../support/harness';
 
@@ -16,11 +16,9 @@ describe('template API', () => {
     owner = (await createApiKey({ org: 'acme', role: 'owner' })).key;
     manager = (await createApiKey({ org: 'acme', role: 'user', permissions: ['manage_webhook'] })).key;
     plainUser = (await createApiKey({ org: 'acme', role: 'user' })).key;
-    // The first render on a fresh machine builds the evaluator; do it outside any one test's clock.
-    await call(h.api, 'POST', `${BASE}/payload/validate`, {
-      key: owner,
-      body: { language: 'jsonnet', custom_payload: '{}' },
-    });
+    // The first render on a fresh machine builds the evaluator; do it outside any one test's clock
+    // (and any HTTP client's): the routes use this same process-wide engine.
+    await sharedTemplateEngine(h.config).ready();
   }, 10 * 60_000);
   afterAll(async () => {
     await closeSharedTemplateEngine();
