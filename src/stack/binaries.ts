@@ -30,13 +30,16 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-function requireGo(what: string): string {
+function requireGo(
+  what: string,
+  otherwise = 'or point the service at existing servers with TEMPORAL_ADDRESS and MONGODB_URI.',
+  minVersion = '1.22',
+): string {
   const go = onPath('go');
   if (!go) {
     throw new Error(
       `Go is needed to build ${what} (first run only) but 'go' is not on PATH.\n` +
-        `Install Go 1.22 or newer (https://go.dev/dl, or 'apt-get install golang'), or point the service at ` +
-        `existing servers with TEMPORAL_ADDRESS and MONGODB_URI.`,
+        `Install Go ${minVersion} or newer (https://go.dev/dl, or 'apt-get install golang'), ${otherwise}`,
     );
   }
   return go;
@@ -163,8 +166,12 @@ export async function ensureJsonnetWasm(): Promise<JsonnetWasm> {
       hash.update(file).update(fs.readFileSync(path.join(srcDir, file)));
   }
   const dir = await ensureBuilt(`jsonnet-wasm-${hash.digest('hex').slice(0, 12)}`, async (outDir) => {
+    const go = requireGo(
+      'the Jsonnet evaluator of custom payloads',
+      'then retry: custom payloads cannot render until it is built.',
+      '1.24.5',
+    );
     console.error('building the Jsonnet evaluator (go-jsonnet to WebAssembly), first run only, about a minute…');
-    const go = requireGo('the Jsonnet evaluator for custom payloads');
     const goroot = execFileSync(go, ['env', 'GOROOT'], { encoding: 'utf8' }).trim();
     const wasmExec = ['lib/wasm/wasm_exec.js', 'misc/wasm/wasm_exec.js']
       .map((p) => path.join(goroot, p))
