@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { Webhook } from '../db/webhook';
 import { attemptAndLog, closeInterruptedAttempts, logCancelled } from '../delivery/attempt';
 import { activeSecrets, deliveryIdOf } from '../delivery/signing';
+import { withStoreRetry } from '../delivery/storeRetry';
 import { DELIVERY_CANCELLED, DELIVERY_FAILED, type DeliveryRequest } from '../shared/delivery';
 
 export interface AttemptAnswer {
@@ -38,10 +39,12 @@ export function deliveryActivities(deps: { config: Config }) {
       // Only a retry can find rows an earlier attempt of this delivery left pending.
       if (attempt > 1) await closeInterruptedAttempts(deliveryId, req.url, attempt, req.maxAttempts);
       const webhook = mongoose.isValidObjectId(req.webhookId)
-        ? await Webhook.findOne(
-            { _id: req.webhookId, organizationId: req.organizationId },
-            { enabled: 1, urls: 1, headers: 1, secrets: 1 },
-          ).lean()
+        ? await withStoreRetry(() =>
+            Webhook.findOne(
+              { _id: req.webhookId, organizationId: req.organizationId },
+              { enabled: 1, urls: 1, headers: 1, secrets: 1 },
+            ).lean(),
+          )
         : null;
       const spec = {
         organizationId: req.organizationId,

@@ -61,7 +61,10 @@ export function webhookActivities(deps: { config: Config }) {
       return { webhooks: docs.map((d) => toPlan(d as PlanDoc)), retry: retryProfileOf(deps.config) };
     },
 
-    /** The one manual webhook a fire is for, or no webhook when it is gone or disabled. */
+    /**
+     * The one webhook a manual fire is for (no secrets, header values or mail addresses), or none
+     * when it is gone or disabled, plus the retry profile. Read-only, so retried freely.
+     */
     async planManualFire(input: { organizationId: string; webhookId: string }): Promise<DeliveryPlan> {
       if (!mongoose.isValidObjectId(input.webhookId)) return { webhooks: [], retry: retryProfileOf(deps.config) };
       const doc = await Webhook.findOne(

@@ -7,6 +7,7 @@ import { DeliveryLog } from '../db/deliveryLog';
 import type { AttemptOutcome } from '../shared/types';
 import { sendHttp, type HttpResult } from './http';
 import { classify, prepareRequest, responseExcerpt, type Verdict } from './request';
+import { withStoreRetry } from './storeRetry';
 
 export interface AttemptSpec {
   organizationId: string;
@@ -62,13 +63,15 @@ export async function attemptAndLog(spec: AttemptSpec, config: AttemptConfig): P
     secrets: spec.secrets,
     now,
   });
-  const row = await DeliveryLog.create({
-    ...logBase(spec),
-    outcome: 'pending',
-    requestHeaders: prepared.loggedHeaders,
-    requestBody: spec.body,
-    timestamp: now,
-  });
+  const row = await withStoreRetry(() =>
+    DeliveryLog.create({
+      ...logBase(spec),
+      outcome: 'pending',
+      requestHeaders: prepared.loggedHeaders,
+      requestBody: spec.body,
+      timestamp: now,
+    }),
+  );
   const result = await sendHttp({
     url: spec.url,
     method: spec.method,
@@ -81,30 +84,40 @@ export async function attemptAndLog(spec: AttemptSpec, config: AttemptConfig): P
   const verdict = classify(result, config.RETRY_AFTER_CAP_MS);
   const outcome: AttemptOutcome =
     verdict.kind === 'delivered' ? 'delivered' : spec.attempt < spec.maxAttempts ? 'retrying' : 'failed';
-  await DeliveryLog.updateOne(
-    { _id: row._id },
-    {
-      $set: {
-        outcome,
-        status: result.status ?? null,
-        error: verdict.kind === 'failed' ? verdict.error : null,
-        durationMs: result.durationMs,
-        responseBody: result.status === undefined ? null : responseExcerpt(result.responseBody),
+  const finalize = () =>
+    DeliveryLog.updateOne(
+      { _id: row._id },
+      {
+        $set: {
+          outcome,
+          status: result.status ?? null,
+          error: verdict.kind === 'failed' ? verdict.error : null,
+          durationMs: result.durationMs,
+          responseBody: result.status === undefined ? null : responseExcerpt(result.responseBody),
+        },
       },
-    },
-  );
+    );
+  try {
+    await withStoreRetry(finalize, 12);
+  } catch (err) {
+    // The request was made: failing now would make Temporal repeat a delivered request. Only a
+    // failed attempt (retried anyway) reports the store error; a delivered one keeps its answer.
+    if (verdict.kind === 'failed') throw err;
+  }
   return { verdict, result, outcome };
 }
 
 /** Logs an attempt that was not made because the webhook changed (deleted, disabled, URL removed). */
 export async function logCancelled(spec: Omit<AttemptSpec, 'extraHeaders' | 'secrets'>, reason: string) {
-  await DeliveryLog.create({
-    ...logBase({ ...spec, extraHeaders: [], secrets: [] }),
-    outcome: 'cancelled',
-    error: reason,
-    requestBody: spec.body,
-    timestamp: new Date(),
-  });
+  await withStoreRetry(() =>
+    DeliveryLog.create({
+      ...logBase({ ...spec, extraHeaders: [], secrets: [] }),
+      outcome: 'cancelled',
+      error: reason,
+      requestBody: spec.body,
+      timestamp: new Date(),
+    }),
+  );
 }
 
 export const INTERRUPTED = 'attempt interrupted: the worker running it stopped before it finished';
@@ -120,12 +133,16 @@ export async function closeInterruptedAttempts(
   maxAttempts: number,
 ): Promise<void> {
   const pending = { deliveryId, url, outcome: 'pending' };
-  await DeliveryLog.updateMany(
-    { ...pending, attempt: { $lt: Math.min(beforeAttempt, maxAttempts) } },
-    { $set: { outcome: 'retrying', error: INTERRUPTED } },
+  await withStoreRetry(() =>
+    DeliveryLog.updateMany(
+      { ...pending, attempt: { $lt: Math.min(beforeAttempt, maxAttempts) } },
+      { $set: { outcome: 'retrying', error: INTERRUPTED } },
+    ),
   );
-  await DeliveryLog.updateMany(
-    { ...pending, attempt: { $lt: beforeAttempt } },
-    { $set: { outcome: 'failed', error: INTERRUPTED } },
+  await withStoreRetry(() =>
+    DeliveryLog.updateMany(
+      { ...pending, attempt: { $lt: beforeAttempt } },
+      { $set: { outcome: 'failed', error: INTERRUPTED } },
+    ),
   );
 }

@@ -16,6 +16,7 @@ import type { EventWorkflowInput } from '../shared/delivery';
 import { SA_EVENT_ID, SA_EVENT_TYPE, SA_ORGANIZATION } from '../shared/searchAttributes';
 import type { EventEnvelopeV2, JsonObject } from '../shared/types';
 import { eventWorkflowId } from '../shared/workflowIds';
+import { withStoreRetry } from './storeRetry';
 
 const jsonObject = z.record(z.string(), z.unknown());
 const idName = z.looseObject({ id: z.string().min(1), name: z.string() });
@@ -91,20 +92,22 @@ export async function rememberIncident(organizationId: string, envelope: EventEn
   const eventAt = new Date(Date.parse(envelope.event.timestamp));
   const _id = incidentKey(organizationId, incident.id);
   try {
-    await IncidentSnapshot.updateOne(
-      { _id, eventAt: { $lte: eventAt } },
-      {
-        $set: {
-          organizationId,
-          incidentId: incident.id,
-          incident: JSON.stringify(incident),
-          team: JSON.stringify(envelope.data.team),
-          organizationName: envelope.data.organization.name,
-          eventId: envelope.event.id,
-          eventAt,
+    await withStoreRetry(() =>
+      IncidentSnapshot.updateOne(
+        { _id, eventAt: { $lte: eventAt } },
+        {
+          $set: {
+            organizationId,
+            incidentId: incident.id,
+            incident: JSON.stringify(incident),
+            team: JSON.stringify(envelope.data.team),
+            organizationName: envelope.data.organization.name,
+            eventId: envelope.event.id,
+            eventAt,
+          },
         },
-      },
-      { upsert: true },
+        { upsert: true },
+      ),
     );
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err; // 11000: a newer snapshot is stored
@@ -162,19 +165,21 @@ export async function acceptEvent(
   const workflowId = eventWorkflowId(organizationId, eventId);
   let toStart = envelope;
   try {
-    await StoredEvent.create({
-      _id,
-      organizationId,
-      eventId,
-      eventType: envelope.event.type,
-      body: JSON.stringify(envelope),
-      workflowId,
-      receivedAt: new Date(),
-    });
+    await withStoreRetry(() =>
+      StoredEvent.create({
+        _id,
+        organizationId,
+        eventId,
+        eventType: envelope.event.type,
+        body: JSON.stringify(envelope),
+        workflowId,
+        receivedAt: new Date(),
+      }),
+    );
     await rememberIncident(organizationId, envelope);
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;
-    const stored = await StoredEvent.findById(_id).lean().orFail();
+    const stored = await withStoreRetry(() => StoredEvent.findById(_id).lean().orFail());
     if (stored.startedAt)
       return { event_id: eventId, workflow_id: workflowId, run_id: stored.runId ?? null, duplicate: true };
     // Stored by a post that never started it: start the stored snapshot now.
