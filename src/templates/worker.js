@@ -3,7 +3,7 @@
 /**
  * One template worker thread: go-jsonnet (WebAssembly, built from tools/jsonnet-wasm) loaded once,
  * then one render per message. Plain JavaScript so that it runs the same under tsx, jest and a
- * build without a TypeScript loader in the thread. The pool (pool.ts) times every render and
+ * build without a TypeScript loader in the thread. The pool (engine.ts) times every render and
  * terminates this thread when one runs too long, so nothing here watches the clock.
  *
  * in:  { id, source, rootJson, maxBytes }
@@ -29,8 +29,8 @@ const jsonnet = globalThis.hookrelayJsonnet;
 const memory = instance.exports.mem;
 
 // A cold instance runs its first renders in V8's baseline wasm tier (a first render measured
-// 50-250 ms, later ones under 1 ms); a few renders before saying ready pay that here, off the
-// clock of any real render.
+// 50-250 ms, later ones a millisecond or two); a few renders before saying ready pay that here,
+// off the clock of any real render.
 const warmRoot = JSON.stringify({
   data: { resource_data: { id: 'w', message: 'warm up', status: 'triggered', tags: { a: { value: 'b' } } } },
 });
