@@ -7,7 +7,7 @@ import type { FieldError } from '../api/errors';
 import { Team } from '../db/team';
 import { compileFilters, isEmptyFilters } from '../filters/compile';
 import { catalogEntry } from '../shared/catalog';
-import { validateCustomPayload } from './customPayload';
+import { checkCustomPayload } from '../templates/customPayload';
 import type { WebhookRequest } from './schema';
 import { checkTargetUrl } from './urlSafety';
 
@@ -197,7 +197,7 @@ export async function checkWebhook(input: WebhookRequest, ctx: CheckContext): Pr
     else if (mails.has(m.toLowerCase())) errors.push({ field: `mail_ids.${i}`, message: 'is listed twice' });
     mails.add(m.toLowerCase());
   });
-  const custom = await validateCustomPayload(input, ctx.organizationId);
+  const custom = await checkCustomPayload(input);
   if (!custom.ok) errors.push(...custom.errors);
   if (errors.length || !custom.ok) return { ok: false, errors };
   return {

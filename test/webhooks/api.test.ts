@@ -171,13 +171,34 @@ describe('webhooks API', () => {
       ]);
     });
 
-    test('when the payload is custom, then the answer is 422 "custom payloads are not available yet"', async () => {
-      const res = await post(automatic({ payload_type: 'custom', custom_payload: '{ text: root.event.type }' }));
+    test('when a custom payload renders for every trigger, then it is saved as written', async () => {
+      const template = '{ text: root.data.resource_data.message, kind: root.event.type }';
+      const res = await post(automatic({ payload_type: 'custom', custom_payload: template }));
+      expect(res.status).toBe(201);
+      expect(res.body.data).toMatchObject({ payload_type: 'custom', custom_payload: template, language: 'jsonnet' });
+    });
+
+    test('when a custom payload fails for one trigger event, then the answer is 422 naming that event', async () => {
+      // resource_data.tasks exists only on task events, so incident.triggered fails and is named.
+      const res = await post(
+        automatic({
+          triggers: [{ event_class: 'incident', event_type: 'incident.triggered' }],
+          payload_type: 'custom',
+          custom_payload: '{\n  n: std.length(root.data.resource_data.tasks),\n}',
+        }),
+      );
       expect(res.status).toBe(422);
-      expect(res.body.meta.error_message).toMatch(/custom payloads are not available yet/);
-      expect(res.body.meta.errors).toEqual([
-        { field: 'payload_type', message: 'custom payloads are not available yet' },
-      ]);
+      const [error] = res.body.meta.errors;
+      expect(error.field).toBe('custom_payload');
+      expect(error.message).toMatch(/incident\.triggered/);
+      expect(error.message).toMatch(/line 2, column 17/);
+    });
+
+    test('when only a template slug is given, then the library code is copied into custom_payload', async () => {
+      const res = await post(automatic({ payload_type: 'custom', custom_payload_template_slug: 'slack' }));
+      expect(res.status).toBe(201);
+      expect(res.body.data.custom_payload).toContain('root');
+      expect(res.body.data.custom_payload_template_slug).toBe('slack');
     });
 
     test('when a manual webhook names teams by id or slug, then they are stored as team ids', async () => {
