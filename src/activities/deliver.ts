@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import mongoose from 'mongoose';
 import type { Config } from '../config';
+import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
 import { attemptAndLog, closeInterruptedAttempts, logCancelled } from '../delivery/attempt';
 import { activeSecrets, deliveryIdOf } from '../delivery/signing';
@@ -38,14 +38,9 @@ export function deliveryActivities(deps: { config: Config }) {
       const deliveryId = deliveryIdOf(req.organizationId, req.eventId, req.webhookId);
       // Only a retry can find rows an earlier attempt of this delivery left pending.
       if (attempt > 1) await closeInterruptedAttempts(deliveryId, req.url, attempt, req.maxAttempts);
-      const webhook = mongoose.isValidObjectId(req.webhookId)
-        ? await withStoreRetry(() =>
-            Webhook.findOne(
-              { _id: req.webhookId, organizationId: req.organizationId },
-              { enabled: 1, urls: 1, headers: 1, secrets: 1 },
-            ).lean(),
-          )
-        : null;
+      const webhook = await withStoreRetry(() =>
+        findOwnedById(Webhook, req.webhookId, req.organizationId, { enabled: 1, urls: 1, headers: 1, secrets: 1 }),
+      );
       const spec = {
         organizationId: req.organizationId,
         webhookId: req.webhookId,

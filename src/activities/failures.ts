@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import mongoose from 'mongoose';
 import type { Config } from '../config';
 import { DeliveryLog } from '../db/deliveryLog';
+import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
 import { closeInterruptedAttempts } from '../delivery/attempt';
 import { deliveryIdOf } from '../delivery/signing';
@@ -59,9 +59,7 @@ export function failureActivities(deps: { config: Config; mailer: Mailer | null 
         });
       }
       await closeInterruptedAttempts(deliveryId, f.url, f.maxAttempts + 1, f.maxAttempts);
-      const webhook = mongoose.isValidObjectId(f.webhookId)
-        ? await Webhook.findOne({ _id: f.webhookId, organizationId: f.organizationId }, { name: 1, mail_ids: 1 }).lean()
-        : null;
+      const webhook = await findOwnedById(Webhook, f.webhookId, f.organizationId, { name: 1, mail_ids: 1 });
       if (!webhook) return 'no_recipients';
       return notifyFailure(
         {

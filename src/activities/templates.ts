@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import mongoose from 'mongoose';
 import type { Config } from '../config';
+import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
 import { TemplateError, renderCustomBody } from '../delivery/custom';
 import { RENDER_FAILED } from '../shared/delivery';
@@ -18,12 +18,7 @@ export function templateActivities(deps: { config: Config }) {
       webhookId: string;
       envelope: EventEnvelopeV2;
     }): Promise<string> {
-      const webhook = mongoose.isValidObjectId(input.webhookId)
-        ? await Webhook.findOne(
-            { _id: input.webhookId, organizationId: input.organizationId },
-            { custom_payload: 1 },
-          ).lean()
-        : null;
+      const webhook = await findOwnedById(Webhook, input.webhookId, input.organizationId, { custom_payload: 1 });
       if (!webhook)
         throw ApplicationFailure.create({ type: RENDER_FAILED, message: 'webhook deleted', nonRetryable: true });
       try {

@@ -1,5 +1,5 @@
-import mongoose from 'mongoose';
 import type { Config } from '../config';
+import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
 import { v1EventTypeFor } from '../shared/catalog';
 import type { DeliveryPlan, DeliveryRetryProfile, WebhookPlan } from '../shared/delivery';
@@ -66,11 +66,8 @@ export function webhookActivities(deps: { config: Config }) {
      * when it is gone or disabled, plus the retry profile. Read-only, so retried freely.
      */
     async planManualFire(input: { organizationId: string; webhookId: string }): Promise<DeliveryPlan> {
-      if (!mongoose.isValidObjectId(input.webhookId)) return { webhooks: [], retry: retryProfileOf(deps.config) };
-      const doc = await Webhook.findOne(
-        { _id: input.webhookId, organizationId: input.organizationId, enabled: true },
-        PLAN_FIELDS,
-      ).lean();
+      const found = await findOwnedById(Webhook, input.webhookId, input.organizationId, { ...PLAN_FIELDS, enabled: 1 });
+      const doc = found?.enabled ? found : null;
       return { webhooks: doc ? [toPlan(doc as PlanDoc)] : [], retry: retryProfileOf(deps.config) };
     },
   };

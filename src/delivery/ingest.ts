@@ -85,32 +85,39 @@ export function incidentOfEvent(envelope: EventEnvelopeV2): JsonObject | null {
   return envelope.data.incident ?? null;
 }
 
-/** Keeps the incident's latest state; an older event than the stored one changes nothing. */
+/**
+ * Keeps the incident's latest state; an event older than the stored one changes nothing. Every
+ * query names only `_id`: FerretDB's SQLite backend pushes nothing else down and would scan the
+ * collection. The price is a read-then-write race: two events of one incident accepted within
+ * the same milliseconds may leave the older state until the incident's next event.
+ */
 export async function rememberIncident(organizationId: string, envelope: EventEnvelopeV2): Promise<void> {
   const incident = incidentOfEvent(envelope);
   if (!incident || typeof incident.id !== 'string') return;
   const eventAt = new Date(Date.parse(envelope.event.timestamp));
   const _id = incidentKey(organizationId, incident.id);
-  try {
-    await withStoreRetry(() =>
-      IncidentSnapshot.updateOne(
-        { _id, eventAt: { $lte: eventAt } },
-        {
-          $set: {
-            organizationId,
-            incidentId: incident.id,
-            incident: JSON.stringify(incident),
-            team: JSON.stringify(envelope.data.team),
-            organizationName: envelope.data.organization.name,
-            eventId: envelope.event.id,
-            eventAt,
-          },
-        },
-        { upsert: true },
-      ),
-    );
-  } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err; // 11000: a newer snapshot is stored
+  const state = {
+    organizationId,
+    incidentId: incident.id,
+    incident: JSON.stringify(incident),
+    team: JSON.stringify(envelope.data.team),
+    organizationName: envelope.data.organization.name,
+    eventId: envelope.event.id,
+    eventAt,
+  };
+  for (let tries = 0; tries < 2; tries++) {
+    const stored = await withStoreRetry(() => IncidentSnapshot.findById(_id, { eventAt: 1 }).lean());
+    if (stored && stored.eventAt.getTime() > eventAt.getTime()) return;
+    if (stored) {
+      await withStoreRetry(() => IncidentSnapshot.updateOne({ _id }, { $set: state }));
+      return;
+    }
+    try {
+      await withStoreRetry(() => IncidentSnapshot.create({ _id, ...state }));
+      return;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err; // inserted meanwhile: compare again
+    }
   }
 }
 

@@ -38,7 +38,7 @@ describe('eventDeliveryWorkflow: what each webhook receives', () => {
       headers: [{ name: 'X-Token', value: 's3cret-value' }],
     });
     const event = freshEvent('incident.triggered');
-    const { result } = await deliverEvent(h.api, owner.key, h.temporal, event);
+    const { result, res } = await deliverEvent(h.api, owner.key, h.temporal, event);
     expect(result.status).toBe('delivered');
 
     const expected = structuredClone(event);
@@ -56,6 +56,16 @@ describe('eventDeliveryWorkflow: what each webhook receives', () => {
       expect(() => new StandardWebhook(wh.secret).verify(r.body, r.headers as Record<string, string>)).not.toThrow();
     }
     expect(a.headers['webhook-id']).toBe(b.headers['webhook-id']);
+
+    // The Temporal UI names each delivery activity after its webhook and URL.
+    const history = await h.temporal.workflow.getHandle(res.body.data.workflow_id).fetchHistory();
+    const summaries = (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverAttempt')
+      .map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString()));
+    expect(summaries.sort()).toEqual([
+      `${wh.doc.name}: POST ${receiver.url}/v2-a`,
+      `${wh.doc.name}: PUT ${receiver.url}/v2-b`,
+    ]);
 
     const logs = await logsOf(wh.id);
     expect(logs).toHaveLength(2);
