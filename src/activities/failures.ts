@@ -1,9 +1,7 @@
-import crypto from 'node:crypto';
 import type { Config } from '../config';
-import { DeliveryLog } from '../db/deliveryLog';
 import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
-import { closeInterruptedAttempts } from '../delivery/attempt';
+import { closeInterruptedAttempts, logNotAttempted } from '../delivery/attempt';
 import { deliveryIdOf } from '../delivery/signing';
 import { notifyFailure, type MailResult } from '../mail/failureMail';
 import type { Mailer } from '../mail/mailer';
@@ -28,7 +26,7 @@ export interface DeliveryFailure {
 export function failureActivities(deps: { config: Config; mailer: Mailer | null }) {
   return {
     /**
-     * After the last attempt for a URL failed: closes rows left pending by an interrupted attempt,
+     * After the last attempt for a URL failed: logs attempts a dead worker left in flight,
      * then sends one failure mail to the webhook's mail_ids (at most one per webhook and URL per
      * FAILURE_MAIL_WINDOW_MS; stored only when SMTP is not configured). Idempotent per delivery and
      * URL, so Temporal may retry it until SMTP answers.
@@ -36,27 +34,22 @@ export function failureActivities(deps: { config: Config; mailer: Mailer | null 
     async handleDeliveryFailure(f: DeliveryFailure): Promise<MailResult> {
       const deliveryId = deliveryIdOf(f.organizationId, f.eventId, f.webhookId);
       if (f.recordAttempt) {
-        // One row per (delivery, URL): its id is derived from both, so a retry cannot add a second.
-        const _id = crypto.createHash('sha256').update(`${deliveryId}\n${f.url}`).digest('hex').slice(0, 24);
-        await DeliveryLog.create({
-          _id,
-          organizationId: f.organizationId,
-          webhookId: f.webhookId,
-          deliveryId,
-          eventId: f.eventId,
-          eventType: f.eventType,
-          url: f.url,
-          method: f.method,
-          attempt: 1,
-          maxAttempts: f.maxAttempts,
-          outcome: 'failed',
-          error: f.error,
-          trigger: f.trigger,
-          workflowId: f.workflowId,
-          timestamp: new Date(),
-        }).catch((err: { code?: number }) => {
-          if (err.code !== 11000) throw err;
-        });
+        await logNotAttempted(
+          {
+            organizationId: f.organizationId,
+            webhookId: f.webhookId,
+            deliveryId,
+            eventId: f.eventId,
+            eventType: f.eventType,
+            url: f.url,
+            method: f.method,
+            attempt: 1,
+            maxAttempts: f.maxAttempts,
+            trigger: f.trigger,
+            workflowId: f.workflowId,
+          },
+          f.error,
+        );
       }
       await closeInterruptedAttempts(deliveryId, f.url, f.maxAttempts + 1, f.maxAttempts);
       const webhook = await findOwnedById(Webhook, f.webhookId, f.organizationId, { name: 1, mail_ids: 1 });

@@ -1,10 +1,11 @@
-import { Schema, model, type InferSchemaType } from 'mongoose';
+import crypto from 'node:crypto';
+import { Schema, Types, model, type InferSchemaType } from 'mongoose';
 
 /**
- * One row per HTTP attempt. A row is written `pending` when the attempt starts and finalized when
- * it ends, so an attempt cut short by a worker crash still shows (the next attempt, or the
- * failure handler, turns it into an "attempt interrupted" failure). Header values that may be
- * secret (custom headers, signatures) are masked; bodies are kept as text.
+ * One row per HTTP attempt, written once when the attempt ends (insert-only: the embedded
+ * FerretDB scans the table for any update). Header values that may be secret (custom headers,
+ * signatures) are masked; bodies are kept as text. The row id is derived from (delivery, URL,
+ * attempt), so writing a row twice keeps one.
  */
 const deliveryLogSchema = new Schema(
   {
@@ -18,11 +19,7 @@ const deliveryLogSchema = new Schema(
     method: { type: String, required: true },
     attempt: { type: Number, required: true },
     maxAttempts: { type: Number, required: true },
-    outcome: {
-      type: String,
-      enum: ['pending', 'delivered', 'retrying', 'failed', 'cancelled'],
-      required: true,
-    },
+    outcome: { type: String, enum: ['delivered', 'retrying', 'failed', 'cancelled'], required: true },
     status: { type: Number, default: null },
     error: { type: String, default: null },
     durationMs: { type: Number, default: null },
@@ -33,12 +30,46 @@ const deliveryLogSchema = new Schema(
     trigger: { type: String, enum: ['event', 'manual', 'test'], default: 'event' },
     test: { type: Boolean, default: false },
     workflowId: { type: String, default: null },
+    /** When the attempt started. */
     timestamp: { type: Date, required: true },
   },
   { versionKey: false },
 );
 deliveryLogSchema.index({ organizationId: 1, webhookId: 1, timestamp: -1 });
-deliveryLogSchema.index({ deliveryId: 1, url: 1, outcome: 1 });
 
 export type DeliveryLogFields = InferSchemaType<typeof deliveryLogSchema>;
 export const DeliveryLog = model('DeliveryLog', deliveryLogSchema);
+
+/** The log row id of one attempt: derived, so a retried write or a late cleanup cannot add a second. */
+export function attemptLogId(deliveryId: string, url: string, attempt: number): Types.ObjectId {
+  const hex = crypto.createHash('sha256').update(`${deliveryId}\n${url}\n${attempt}`).digest('hex');
+  return new Types.ObjectId(hex.slice(0, 24));
+}
+
+/**
+ * An attempt in progress: written before the request, deleted after its log row. One left behind
+ * belongs to an attempt whose worker died; the next attempt (or the failure handler) turns it into
+ * an "attempt interrupted" log row. Stays small: only attempts in flight.
+ */
+const attemptInFlightSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    organizationId: { type: String, required: true },
+    webhookId: { type: String, required: true },
+    deliveryId: { type: String, required: true },
+    eventId: { type: String, required: true },
+    eventType: { type: String, required: true },
+    url: { type: String, required: true },
+    method: { type: String, required: true },
+    attempt: { type: Number, required: true },
+    maxAttempts: { type: Number, required: true },
+    requestHeaders: { type: [{ _id: false, name: String, value: String }], default: [] },
+    requestBody: { type: String, default: '' },
+    trigger: { type: String, required: true },
+    workflowId: { type: String, default: null },
+    timestamp: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+export const AttemptInFlight = model('AttemptInFlight', attemptInFlightSchema);

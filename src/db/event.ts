@@ -1,10 +1,14 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 
 /**
- * Every accepted event, stored before its workflow starts. `_id` is derived from (organization,
+ * Every accepted event, written once and never updated. `_id` is derived from (organization,
  * event id), so a second post of the same event collides on the primary key: that is the
- * idempotency check, and it survives a Temporal restart or the end of the workflow's retention.
- * `startedAt` stays null until the workflow is known to be started; the sweeper starts the rest.
+ * idempotency record, and it outlives the workflow's retention and a restart of Temporal.
+ *
+ * Insert-only on purpose: the embedded FerretDB (SQLite) does not use its `_id` index, so every
+ * update or lookup scans the table, while inserts stay cheap. Mutable state lives in small
+ * collections (PendingStart). The latest state of an incident is the incident of its newest
+ * event (`incidentId`, `eventAt`), read when a manual webhook is fired.
  */
 const eventSchema = new Schema(
   {
@@ -12,19 +16,38 @@ const eventSchema = new Schema(
     organizationId: { type: String, required: true },
     eventId: { type: String, required: true },
     eventType: { type: String, required: true },
+    /** The incident the event is about, if any. */
+    incidentId: { type: String, default: null },
+    /** `event.timestamp`: orders the events of one incident. */
+    eventAt: { type: Date, required: true },
     /** The envelope as accepted (with `data.organization` set), as JSON text. */
     body: { type: String, required: true },
     workflowId: { type: String, required: true },
     receivedAt: { type: Date, required: true },
-    startedAt: { type: Date, default: null },
-    runId: { type: String, default: null },
   },
   { versionKey: false },
 );
 eventSchema.index({ organizationId: 1, eventType: 1, receivedAt: -1 });
-eventSchema.index({ startedAt: 1, receivedAt: 1 });
+eventSchema.index({ organizationId: 1, incidentId: 1, eventAt: -1 });
 
 export type EventFields = InferSchemaType<typeof eventSchema>;
 export const StoredEvent = model('Event', eventSchema);
 
 export const eventKey = (organizationId: string, eventId: string): string => `${organizationId}:${eventId}`;
+
+/**
+ * An event accepted whose workflow is not known to be started yet: written before the event,
+ * deleted once the workflow has started. A post that crashed in between leaves it behind; a
+ * repeat of the post or the sweeper starts the workflow from `body`. Stays small.
+ */
+const pendingStartSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    organizationId: { type: String, required: true },
+    body: { type: String, required: true },
+    receivedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+export const PendingStart = model('PendingStart', pendingStartSchema);

@@ -1,9 +1,9 @@
 /**
- * One logged HTTP attempt: write a `pending` row, prepare (sign afresh), call, classify, finalize
- * the row. Shared by the delivery activity and the API's test sends.
+ * One logged HTTP attempt: mark it in flight, prepare (sign afresh), call, classify, write its log
+ * row, clear the mark. Shared by the delivery activity and the API's test sends.
  */
 import type { Config } from '../config';
-import { DeliveryLog } from '../db/deliveryLog';
+import { AttemptInFlight, DeliveryLog, attemptLogId } from '../db/deliveryLog';
 import type { AttemptOutcome } from '../shared/types';
 import { sendHttp, type HttpResult } from './http';
 import { classify, prepareRequest, responseExcerpt, type Verdict } from './request';
@@ -37,7 +37,18 @@ type AttemptConfig = Pick<
   'DELIVERY_TIMEOUT_MS' | 'RESPONSE_BODY_LIMIT_BYTES' | 'ALLOW_PRIVATE_TARGETS' | 'RETRY_AFTER_CAP_MS'
 >;
 
-function logBase(spec: AttemptSpec) {
+const isDuplicateKey = (err: unknown) => (err as { code?: number })?.code === 11000;
+
+/** Writes a log row once: a second write of the same attempt (a retry, a late cleanup) is a no-op. */
+async function writeLogRow(row: Record<string, unknown> & { deliveryId: string; url: string; attempt: number }) {
+  await withStoreRetry(() =>
+    DeliveryLog.create({ _id: attemptLogId(row.deliveryId, row.url, row.attempt), ...row }).catch((err) => {
+      if (!isDuplicateKey(err)) throw err;
+    }),
+  );
+}
+
+function logBase(spec: Omit<AttemptSpec, 'extraHeaders' | 'secrets' | 'body'>) {
   return {
     organizationId: spec.organizationId,
     webhookId: spec.webhookId,
@@ -49,10 +60,11 @@ function logBase(spec: AttemptSpec) {
     attempt: spec.attempt,
     maxAttempts: spec.maxAttempts,
     trigger: spec.trigger,
-    test: spec.trigger === 'test',
     workflowId: spec.workflowId,
   };
 }
+
+const inFlightId = (deliveryId: string, url: string, attempt: number) => `${deliveryId}\n${url}\n${attempt}`;
 
 export async function attemptAndLog(spec: AttemptSpec, config: AttemptConfig): Promise<AttemptReport> {
   const now = new Date();
@@ -63,13 +75,17 @@ export async function attemptAndLog(spec: AttemptSpec, config: AttemptConfig): P
     secrets: spec.secrets,
     now,
   });
-  const row = await withStoreRetry(() =>
-    DeliveryLog.create({
-      ...logBase(spec),
-      outcome: 'pending',
+  const base = logBase(spec);
+  const mark = inFlightId(spec.deliveryId, spec.url, spec.attempt);
+  await withStoreRetry(() =>
+    AttemptInFlight.create({
+      _id: mark,
+      ...base,
       requestHeaders: prepared.loggedHeaders,
       requestBody: spec.body,
       timestamp: now,
+    }).catch((err) => {
+      if (!isDuplicateKey(err)) throw err;
     }),
   );
   const result = await sendHttp({
@@ -84,21 +100,20 @@ export async function attemptAndLog(spec: AttemptSpec, config: AttemptConfig): P
   const verdict = classify(result, config.RETRY_AFTER_CAP_MS);
   const outcome: AttemptOutcome =
     verdict.kind === 'delivered' ? 'delivered' : spec.attempt < spec.maxAttempts ? 'retrying' : 'failed';
-  const finalize = () =>
-    DeliveryLog.updateOne(
-      { _id: row._id },
-      {
-        $set: {
-          outcome,
-          status: result.status ?? null,
-          error: verdict.kind === 'failed' ? verdict.error : null,
-          durationMs: result.durationMs,
-          responseBody: result.status === undefined ? null : responseExcerpt(result.responseBody),
-        },
-      },
-    );
   try {
-    await withStoreRetry(finalize, 12);
+    await writeLogRow({
+      ...base,
+      outcome,
+      status: result.status ?? null,
+      error: verdict.kind === 'failed' ? verdict.error : null,
+      durationMs: result.durationMs,
+      requestHeaders: prepared.loggedHeaders,
+      requestBody: spec.body,
+      responseBody: result.status === undefined ? null : responseExcerpt(result.responseBody),
+      test: spec.trigger === 'test',
+      timestamp: now,
+    });
+    await withStoreRetry(() => AttemptInFlight.deleteOne({ _id: mark }));
   } catch (err) {
     // The request was made: failing now would make Temporal repeat a delivered request. Only a
     // failed attempt (retried anyway) reports the store error; a delivered one keeps its answer.
@@ -109,22 +124,27 @@ export async function attemptAndLog(spec: AttemptSpec, config: AttemptConfig): P
 
 /** Logs an attempt that was not made because the webhook changed (deleted, disabled, URL removed). */
 export async function logCancelled(spec: Omit<AttemptSpec, 'extraHeaders' | 'secrets'>, reason: string) {
-  await withStoreRetry(() =>
-    DeliveryLog.create({
-      ...logBase({ ...spec, extraHeaders: [], secrets: [] }),
-      outcome: 'cancelled',
-      error: reason,
-      requestBody: spec.body,
-      timestamp: new Date(),
-    }),
-  );
+  await writeLogRow({
+    ...logBase(spec),
+    outcome: 'cancelled',
+    error: reason,
+    requestBody: spec.body,
+    test: false,
+    timestamp: new Date(),
+  });
+}
+
+/** Logs a delivery that failed before any request, e.g. because its payload could not be built. */
+export async function logNotAttempted(spec: Omit<AttemptSpec, 'extraHeaders' | 'secrets' | 'body'>, error: string) {
+  await writeLogRow({ ...logBase(spec), outcome: 'failed', error, test: false, timestamp: new Date() });
 }
 
 export const INTERRUPTED = 'attempt interrupted: the worker running it stopped before it finished';
 
 /**
- * Rows left `pending` by attempts of this delivery that never finished (their worker died): each
- * becomes `retrying`, or `failed` when it was the last attempt.
+ * Attempts of this delivery marked in flight that never finished (their worker died): each gets
+ * its log row, `retrying`, or `failed` when it was the last attempt. Only retries and the failure
+ * handler call this, so first attempts pay nothing.
  */
 export async function closeInterruptedAttempts(
   deliveryId: string,
@@ -132,17 +152,17 @@ export async function closeInterruptedAttempts(
   beforeAttempt: number,
   maxAttempts: number,
 ): Promise<void> {
-  const pending = { deliveryId, url, outcome: 'pending' };
-  await withStoreRetry(() =>
-    DeliveryLog.updateMany(
-      { ...pending, attempt: { $lt: Math.min(beforeAttempt, maxAttempts) } },
-      { $set: { outcome: 'retrying', error: INTERRUPTED } },
-    ),
+  const left = await withStoreRetry(() =>
+    AttemptInFlight.find({ deliveryId, url, attempt: { $lt: beforeAttempt } }).lean(),
   );
-  await withStoreRetry(() =>
-    DeliveryLog.updateMany(
-      { ...pending, attempt: { $lt: beforeAttempt } },
-      { $set: { outcome: 'failed', error: INTERRUPTED } },
-    ),
-  );
+  for (const m of left) {
+    const { _id, ...fields } = m;
+    await writeLogRow({
+      ...fields,
+      outcome: m.attempt < maxAttempts ? 'retrying' : 'failed',
+      error: INTERRUPTED,
+      test: false,
+    });
+    await withStoreRetry(() => AttemptInFlight.deleteOne({ _id }));
+  }
 }

@@ -1,15 +1,17 @@
 /**
- * Accepting events (POST /v3/events): validate, store under a key derived from (org, event id),
- * remember the incident, then start the event's workflow. The store is the idempotency record:
- * it outlives the workflow's retention and a restart of Temporal. A post that crashed between
- * storing and starting is started by a repeat of the same post or by the sweeper.
+ * Accepting events (POST /v3/events): validate, record, start the event's workflow.
+ *
+ * The store is the idempotency record: the event is inserted under a key derived from (org, event
+ * id), and a collision means "accepted before", which outlives the workflow's retention and a
+ * restart of Temporal. A small PendingStart mark is written before the event and deleted once the
+ * workflow has started, so a post that crashed in between is finished by a repeat of the post or
+ * by the sweeper. Both collections are insert/delete only on the hot path (see db/event.ts).
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { z } from 'zod';
 import type { Config } from '../config';
-import { StoredEvent, eventKey } from '../db/event';
-import { IncidentSnapshot, incidentKey } from '../db/incident';
+import { PendingStart, StoredEvent, eventKey } from '../db/event';
 import { Organization } from '../db/organization';
 import { INCIDENT_RESOURCE_EVENTS, V2_EVENT_TYPES, catalogEntry } from '../shared/catalog';
 import type { EventWorkflowInput } from '../shared/delivery';
@@ -68,6 +70,15 @@ export interface IngestDeps {
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>;
 }
 
+/**
+ * A pending mark written this much later than the stored event belongs to a repeat of an event
+ * accepted long ago (its run may be past Temporal's retention, at least a day): it is dropped,
+ * never started.
+ */
+const REPEAT_OF_OLD_EVENT_MS = 60 * 60 * 1000;
+
+const isDuplicateKey = (err: unknown) => (err as { code?: number })?.code === 11000;
+
 const orgNames = new Map<string, string>();
 async function organizationName(organizationId: string): Promise<string> {
   let name = orgNames.get(organizationId);
@@ -86,41 +97,47 @@ export function incidentOfEvent(envelope: EventEnvelopeV2): JsonObject | null {
 }
 
 /**
- * Keeps the incident's latest state; an event older than the stored one changes nothing. Every
- * query names only `_id`: FerretDB's SQLite backend pushes nothing else down and would scan the
- * collection. The price is a read-then-write race: two events of one incident accepted within
- * the same milliseconds may leave the older state until the incident's next event.
+ * The latest known state of an incident: the incident and team of its newest event (by
+ * `event.timestamp`), or null when no event mentioned it.
  */
-export async function rememberIncident(organizationId: string, envelope: EventEnvelopeV2): Promise<void> {
+export async function latestIncident(
+  organizationId: string,
+  incidentId: string,
+): Promise<{ incident: JsonObject; team: { id: string; name: string } } | null> {
+  const newest = await StoredEvent.findOne({ organizationId, incidentId }, { body: 1 })
+    .sort({ eventAt: -1, receivedAt: -1 })
+    .lean();
+  if (!newest) return null;
+  const envelope = JSON.parse(newest.body) as EventEnvelopeV2;
   const incident = incidentOfEvent(envelope);
-  if (!incident || typeof incident.id !== 'string') return;
-  const eventAt = new Date(Date.parse(envelope.event.timestamp));
-  const _id = incidentKey(organizationId, incident.id);
-  const state = {
-    organizationId,
-    incidentId: incident.id,
-    incident: JSON.stringify(incident),
-    team: JSON.stringify(envelope.data.team),
-    organizationName: envelope.data.organization.name,
-    eventId: envelope.event.id,
-    eventAt,
-  };
-  for (let tries = 0; tries < 2; tries++) {
-    const stored = await withStoreRetry(() => IncidentSnapshot.findById(_id, { eventAt: 1 }).lean());
-    if (stored && stored.eventAt.getTime() > eventAt.getTime()) return;
-    if (stored) {
-      await withStoreRetry(() => IncidentSnapshot.updateOne({ _id }, { $set: state }));
-      return;
-    }
-    try {
-      await withStoreRetry(() => IncidentSnapshot.create({ _id, ...state }));
-      return;
-    } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err; // inserted meanwhile: compare again
-    }
+  return incident ? { incident, team: envelope.data.team } : null;
+}
+
+/** Inserts the event record; false when it was there already. */
+async function insertEvent(organizationId: string, envelope: EventEnvelopeV2, body: string): Promise<boolean> {
+  const incident = incidentOfEvent(envelope);
+  try {
+    await withStoreRetry(() =>
+      StoredEvent.create({
+        _id: eventKey(organizationId, envelope.event.id),
+        organizationId,
+        eventId: envelope.event.id,
+        eventType: envelope.event.type,
+        incidentId: typeof incident?.id === 'string' ? incident.id : null,
+        eventAt: new Date(Date.parse(envelope.event.timestamp)),
+        body,
+        workflowId: eventWorkflowId(organizationId, envelope.event.id),
+        receivedAt: new Date(),
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
   }
 }
 
+/** Starts the workflow (duplicate when it was started before), then drops the pending mark. */
 async function startEventWorkflow(deps: IngestDeps, organizationId: string, envelope: EventEnvelopeV2) {
   const workflowId = eventWorkflowId(organizationId, envelope.event.id);
   let runId: string | null;
@@ -143,71 +160,97 @@ async function startEventWorkflow(deps: IngestDeps, organizationId: string, enve
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     duplicate = true;
-    runId = await deps.temporal.workflow
-      .getHandle(workflowId)
-      .describe()
-      .then((d) => d.runId)
-      .catch(() => null);
+    runId = await runIdOf(deps, workflowId);
   }
-  await StoredEvent.updateOne(
-    { _id: eventKey(organizationId, envelope.event.id) },
-    { $set: { startedAt: new Date(), runId } },
-  );
+  await withStoreRetry(() => PendingStart.deleteOne({ _id: eventKey(organizationId, envelope.event.id) }));
   return { workflowId, runId, duplicate };
+}
+
+const runIdOf = (deps: IngestDeps, workflowId: string) =>
+  deps.temporal.workflow
+    .getHandle(workflowId)
+    .describe()
+    .then((d) => d.runId)
+    .catch(() => null);
+
+/**
+ * Finishes a pending mark whose event record exists: starts the workflow, unless the record is
+ * much older than the mark (a repeat of an event accepted long ago), which is only dropped.
+ */
+async function finishKnownEvent(
+  deps: IngestDeps,
+  organizationId: string,
+  envelope: EventEnvelopeV2,
+  markedAt: Date,
+): Promise<{ workflowId: string; runId: string | null; duplicate: boolean }> {
+  const key = eventKey(organizationId, envelope.event.id);
+  const stored = await withStoreRetry(() => StoredEvent.findById(key, { receivedAt: 1 }).lean());
+  if (stored && markedAt.getTime() - stored.receivedAt.getTime() > REPEAT_OF_OLD_EVENT_MS) {
+    await withStoreRetry(() => PendingStart.deleteOne({ _id: key }));
+    const workflowId = eventWorkflowId(organizationId, envelope.event.id);
+    return { workflowId, runId: await runIdOf(deps, workflowId), duplicate: true };
+  }
+  return startEventWorkflow(deps, organizationId, envelope);
 }
 
 /**
  * Accepts one validated envelope for the caller's organization. `data.organization` becomes the
- * caller's organization. Returns duplicate: true when the event was accepted before.
+ * caller's organization. duplicate: true when the event was accepted before (its first body wins).
  */
 export async function acceptEvent(
   deps: IngestDeps,
   organizationId: string,
   parsed: z.infer<typeof eventEnvelopeSchema>,
 ): Promise<Accepted> {
-  const envelope = parsed as unknown as EventEnvelopeV2;
+  let envelope = parsed as unknown as EventEnvelopeV2;
   envelope.data.organization = { id: organizationId, name: await organizationName(organizationId) };
   const eventId = envelope.event.id;
-  const _id = eventKey(organizationId, eventId);
-  const workflowId = eventWorkflowId(organizationId, eventId);
-  let toStart = envelope;
+  const key = eventKey(organizationId, eventId);
+  let body = JSON.stringify(envelope);
+  const markedAt = new Date();
+
+  // 1. The mark first: from here on, a crash leaves something that gets the workflow started.
+  let markIsOurs = true;
   try {
-    await withStoreRetry(() =>
-      StoredEvent.create({
-        _id,
-        organizationId,
-        eventId,
-        eventType: envelope.event.type,
-        body: JSON.stringify(envelope),
-        workflowId,
-        receivedAt: new Date(),
-      }),
-    );
-    await rememberIncident(organizationId, envelope);
+    await withStoreRetry(() => PendingStart.create({ _id: key, organizationId, body, receivedAt: markedAt }));
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
-    const stored = await withStoreRetry(() => StoredEvent.findById(_id).lean().orFail());
-    if (stored.startedAt)
-      return { event_id: eventId, workflow_id: workflowId, run_id: stored.runId ?? null, duplicate: true };
-    // Stored by a post that never started it: start the stored snapshot now.
-    toStart = JSON.parse(stored.body) as EventEnvelopeV2;
-    await rememberIncident(organizationId, toStart);
+    if (!isDuplicateKey(err)) throw err;
+    markIsOurs = false;
+    // Another post of this event is in flight, or one crashed: continue from its snapshot.
+    const mark = await withStoreRetry(() => PendingStart.findById(key).lean());
+    if (mark) {
+      body = mark.body;
+      envelope = JSON.parse(body) as EventEnvelopeV2;
+    }
   }
-  const started = await startEventWorkflow(deps, organizationId, toStart);
-  return { event_id: eventId, workflow_id: started.workflowId, run_id: started.runId, duplicate: started.duplicate };
+  // 2. The record: a collision means the event was accepted before.
+  const isNew = await insertEvent(organizationId, envelope, body);
+  // 3. Start (reject-duplicate), then drop the mark.
+  const started =
+    !isNew && markIsOurs
+      ? await finishKnownEvent(deps, organizationId, envelope, markedAt)
+      : await startEventWorkflow(deps, organizationId, envelope);
+  return {
+    event_id: eventId,
+    workflow_id: started.workflowId,
+    run_id: started.runId,
+    duplicate: started.duplicate,
+  };
 }
 
 /**
- * Starts events that were stored but never started (a crash between the two steps), once they
- * are older than `graceMs` (so a post still in flight finishes its own start). Returns how many.
+ * Finishes posts that crashed between marking an event and starting its workflow, once their mark
+ * is older than `graceMs` (a post still in flight finishes its own). Returns how many it handled.
  */
 export async function startUnstartedEvents(deps: IngestDeps, graceMs = 30_000, batch = 100): Promise<number> {
-  const stale = await StoredEvent.find({ startedAt: null, receivedAt: { $lt: new Date(Date.now() - graceMs) } })
-    .sort({ receivedAt: 1 })
+  const stale = await PendingStart.find({ receivedAt: { $lt: new Date(Date.now() - graceMs) } })
     .limit(batch)
     .lean();
-  for (const ev of stale) {
-    await startEventWorkflow(deps, ev.organizationId, JSON.parse(ev.body) as EventEnvelopeV2);
+  for (const mark of stale) {
+    const envelope = JSON.parse(mark.body) as EventEnvelopeV2;
+    const isNew = await insertEvent(mark.organizationId, envelope, mark.body);
+    if (isNew) await startEventWorkflow(deps, mark.organizationId, envelope);
+    else await finishKnownEvent(deps, mark.organizationId, envelope, mark.receivedAt);
   }
   return stale.length;
 }

@@ -1,7 +1,6 @@
 import { createApiKey, type CreatedKey } from '../../src/access/keys';
-import { StoredEvent, eventKey } from '../../src/db/event';
-import { IncidentSnapshot, incidentKey } from '../../src/db/incident';
-import { startUnstartedEvents } from '../../src/delivery/ingest';
+import { PendingStart, StoredEvent, eventKey } from '../../src/db/event';
+import { latestIncident, startUnstartedEvents } from '../../src/delivery/ingest';
 import { eventWorkflowId } from '../../src/shared/workflowIds';
 import { SA_DELIVERY_STATUS, SA_EVENT_TYPE } from '../../src/shared/searchAttributes';
 import { startReceiver, type Receiver } from '../support/receiver';
@@ -51,8 +50,9 @@ describe('POST /v3/events', () => {
     expect(description.typedSearchAttributes.get(SA_EVENT_TYPE)).toBe('incident.triggered');
     expect(description.typedSearchAttributes.get(SA_DELIVERY_STATUS)).toBe('delivered');
     const stored = await StoredEvent.findById(eventKey(owner.organizationId, event.event.id)).lean();
-    expect(stored).toMatchObject({ eventType: 'incident.triggered', runId: res.body.data.run_id });
-    expect(stored?.startedAt).toBeInstanceOf(Date);
+    expect(stored).toMatchObject({ eventType: 'incident.triggered', incidentId: event.data.resource_data.id });
+    expect(JSON.parse(stored!.body).event).toEqual(event.event);
+    expect(await PendingStart.countDocuments()).toBe(0);
     expect(deliveriesOf(event.event.id)).toHaveLength(1);
   });
 
@@ -139,21 +139,23 @@ describe('POST /v3/events', () => {
       organizationId: owner.organizationId,
       eventId: event.event.id,
       eventType: event.event.type,
+      eventAt: new Date(event.event.timestamp),
       body: JSON.stringify(event),
       workflowId,
       receivedAt: new Date(Date.now() - 86_400_000),
-      startedAt: new Date(Date.now() - 86_400_000),
-      runId: 'a-run-temporal-has-forgotten',
     });
     const again = await postEvent(h.api, owner.key, event);
     expect(again.status).toBe(202);
     expect(again.body.data).toEqual({
       event_id: event.event.id,
       workflow_id: workflowId,
-      run_id: 'a-run-temporal-has-forgotten',
+      run_id: null,
       duplicate: true,
     });
     await expect(h.temporal.workflow.getHandle(workflowId).describe()).rejects.toThrow();
+    expect(await PendingStart.countDocuments()).toBe(0);
+    // Nor does the sweeper start it later.
+    expect(await startUnstartedEvents({ temporal: h.temporal, config }, 0)).toBe(0);
     expect(deliveriesOf(event.event.id)).toHaveLength(0);
   });
 
@@ -166,42 +168,55 @@ describe('POST /v3/events', () => {
     expect(deliveriesOf(event.event.id)).toHaveLength(1);
   });
 
-  test('when a post stored the event but crashed before starting it, then a repeat of the post starts it', async () => {
-    const event = freshEvent();
+  const markOf = (event: ReturnType<typeof freshEvent>, receivedAt = new Date()) => {
     event.data.organization = { id: owner.organizationId, name: 'acme' };
-    await StoredEvent.create({
+    return PendingStart.create({
       _id: eventKey(owner.organizationId, event.event.id),
       organizationId: owner.organizationId,
-      eventId: event.event.id,
-      eventType: event.event.type,
       body: JSON.stringify(event),
-      workflowId: eventWorkflowId(owner.organizationId, event.event.id),
-      receivedAt: new Date(),
+      receivedAt,
     });
-    const res = await postEvent(h.api, owner.key, event);
+  };
+
+  test('when a post crashed after marking the event, then a repeat of the post starts it from the first snapshot', async () => {
+    const event = freshEvent();
+    await markOf(event);
+    const repeat = structuredClone(event);
+    (repeat.data.resource_data as any).message = 'a different body in the repeat';
+    const res = await postEvent(h.api, owner.key, repeat);
+    expect(res.status).toBe(202);
     expect(res.body.data.duplicate).toBe(false);
     await h.temporal.workflow.getHandle(res.body.data.workflow_id).result();
-    expect(deliveriesOf(event.event.id)).toHaveLength(1);
-    expect((await StoredEvent.findById(eventKey(owner.organizationId, event.event.id)).lean())?.startedAt).toBeTruthy();
+    const delivered = deliveriesOf(event.event.id);
+    expect(delivered).toHaveLength(1);
+    expect(JSON.parse(delivered[0].body).data.resource_data.message).toBe('test incident');
+    expect(await StoredEvent.countDocuments({ eventId: event.event.id })).toBe(1);
+    expect(await PendingStart.countDocuments()).toBe(0);
   });
 
-  test('when an event was stored but never started, then the sweeper starts it once', async () => {
-    const event = freshEvent();
-    event.data.organization = { id: owner.organizationId, name: 'acme' };
+  test('when posts crashed before starting their events, then the sweeper starts each once', async () => {
+    const markedOnly = freshEvent();
+    await markOf(markedOnly, new Date(Date.now() - 60_000));
+    const stored = freshEvent();
+    await markOf(stored, new Date(Date.now() - 60_000));
     await StoredEvent.create({
-      _id: eventKey(owner.organizationId, event.event.id),
+      _id: eventKey(owner.organizationId, stored.event.id),
       organizationId: owner.organizationId,
-      eventId: event.event.id,
-      eventType: event.event.type,
-      body: JSON.stringify(event),
-      workflowId: eventWorkflowId(owner.organizationId, event.event.id),
+      eventId: stored.event.id,
+      eventType: stored.event.type,
+      eventAt: new Date(stored.event.timestamp),
+      body: JSON.stringify(stored),
+      workflowId: eventWorkflowId(owner.organizationId, stored.event.id),
       receivedAt: new Date(Date.now() - 60_000),
     });
     const deps = { temporal: h.temporal, config };
-    expect(await startUnstartedEvents(deps, 30_000)).toBe(1);
+    expect(await startUnstartedEvents(deps, 30_000)).toBe(2);
     expect(await startUnstartedEvents(deps, 30_000)).toBe(0);
-    await h.temporal.workflow.getHandle(eventWorkflowId(owner.organizationId, event.event.id)).result();
-    expect(deliveriesOf(event.event.id)).toHaveLength(1);
+    for (const e of [markedOnly, stored]) {
+      await h.temporal.workflow.getHandle(eventWorkflowId(owner.organizationId, e.event.id)).result();
+      expect(deliveriesOf(e.event.id)).toHaveLength(1);
+    }
+    expect(await StoredEvent.countDocuments({ eventId: markedOnly.event.id })).toBe(1);
   });
 
   test('when events about an incident arrive out of order, then the newest state of the incident is kept', async () => {
@@ -211,10 +226,9 @@ describe('POST /v3/events', () => {
     older.event.timestamp = '2020-01-01T00:00:00Z';
     expect((await postEvent(h.api, owner.key, newer)).status).toBe(202);
     expect((await postEvent(h.api, owner.key, older)).status).toBe(202);
-    const snap = await IncidentSnapshot.findById(
-      incidentKey(owner.organizationId, String(newer.data.resource_data.id)),
-    ).lean();
-    expect(JSON.parse(snap!.incident).status).toBe('acknowledged');
-    expect(snap!.eventId).toBe(newer.event.id);
+    const latest = await latestIncident(owner.organizationId, String(newer.data.resource_data.id));
+    expect(latest?.incident.status).toBe('acknowledged');
+    expect(latest?.team).toEqual(newer.data.team);
+    expect(await latestIncident(owner.organizationId, 'never-seen')).toBeNull();
   });
 });

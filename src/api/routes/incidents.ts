@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../../config';
-import { IncidentSnapshot, incidentKey } from '../../db/incident';
+import { latestIncident } from '../../delivery/ingest';
 import { Organization } from '../../db/organization';
 import { findWebhook } from '../../webhooks/service';
 import { manualFireWorkflowId, type ManualFireInput } from '../../shared/delivery';
@@ -67,10 +67,10 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
     if (given) {
       incident = { ...(given as JsonObject), id: incidentId };
     } else {
-      const snapshot = await IncidentSnapshot.findById(incidentKey(auth.organizationId, incidentId)).lean();
-      if (!snapshot) throw AppError.notFound('incident');
-      incident = JSON.parse(snapshot.incident) as JsonObject;
-      team ??= JSON.parse(snapshot.team) as { id: string; name: string };
+      const latest = await latestIncident(auth.organizationId, incidentId);
+      if (!latest) throw AppError.notFound('incident');
+      incident = latest.incident;
+      team ??= latest.team;
     }
     const org = await Organization.findById(auth.organizationId, { name: 1 }).lean();
     const fireId = crypto.randomUUID();

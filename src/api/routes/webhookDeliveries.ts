@@ -20,7 +20,7 @@ export const UNSAVED = 'unsaved';
 
 const pageLimit = z.coerce.number().int().min(1).max(200);
 const logQuery = z.object({
-  outcome: z.enum(['pending', 'delivered', 'retrying', 'failed', 'cancelled']).optional(),
+  outcome: z.enum(['delivered', 'retrying', 'failed', 'cancelled']).optional(),
   event_type: z.string().min(1).optional(),
   url: z.string().min(1).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
