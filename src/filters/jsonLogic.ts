@@ -77,9 +77,13 @@ export function checkJsonLogic(rule: unknown): LogicProblem[] {
       return;
     }
     if (op === 'var' || op === 'missing' || op === 'missing_some') {
-      const names = (Array.isArray(args) ? args : [args]).flat();
+      // Paths must be literals: a computed path (e.g. built with "cat") could not be checked here.
+      const list = Array.isArray(args) ? args : [args];
+      const names = op === 'var' ? list.slice(0, 1) : op === 'missing' ? list : [list[1]].flat();
       for (const name of names) {
-        if (typeof name === 'string' && name.split('.').some((p) => FORBIDDEN_PATH_PARTS.has(p))) {
+        if (name !== null && typeof name !== 'string' && typeof name !== 'number') {
+          problems.push({ path: join(path, op), message: `the ${op} path must be a literal string` });
+        } else if (typeof name === 'string' && name.split('.').some((p) => FORBIDDEN_PATH_PARTS.has(p))) {
           problems.push({ path: join(path, op), message: `the path "${name}" is not allowed` });
         }
       }

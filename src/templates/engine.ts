@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ensureJsonnetWasm } from '../stack/binaries';
 import type { Json } from '../shared/types';
+import { loadConfig, type Config } from '../config';
 
 // Node's WebAssembly global, which the project's TypeScript libs (ES2022, no DOM) do not declare.
 declare const WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> };
@@ -280,10 +281,11 @@ let shared: TemplateEngine | undefined;
 
 /**
  * The process-wide engine the API and the worker's activities share, created on first use with the
- * limits of the configuration passed then (later arguments are ignored).
+ * limits of the configuration passed then (later arguments are ignored). Without an argument the
+ * process's own configuration applies, so no caller can create it with default limits by accident.
  */
 export function sharedTemplateEngine(
-  config: { TEMPLATE_TIMEOUT_MS?: number; TEMPLATE_MAX_OUTPUT_BYTES?: number } = {},
+  config: Pick<Config, 'TEMPLATE_TIMEOUT_MS' | 'TEMPLATE_MAX_OUTPUT_BYTES'> = loadConfig(),
 ): TemplateEngine {
   shared ??= createTemplateEngine({
     timeoutMs: config.TEMPLATE_TIMEOUT_MS,

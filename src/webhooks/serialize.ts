@@ -1,6 +1,6 @@
 /**
  * A stored webhook as the API shows it, with Squadcast's field names. Header values are masked;
- * the signing secret only appears when the caller asks for it (create, read, rotate by a manager).
+ * the signing secret only appears when the caller asks for it (single-webhook answers to a manager).
  */
 import type { WebhookDoc } from '../db/webhook';
 import { MASKED_VALUE } from './validate';
@@ -9,7 +9,7 @@ export interface SerializeOptions {
   withSecret: boolean;
 }
 
-export function serializeWebhook(doc: WebhookDoc, opts: SerializeOptions) {
+export function serializeWebhook(doc: WebhookDoc, opts: SerializeOptions = { withSecret: false }) {
   const header: Record<string, string> = {};
   for (const h of doc.headers ?? []) if (h.name) header[h.name] = MASKED_VALUE;
   return {
@@ -37,6 +37,20 @@ export function serializeWebhook(doc: WebhookDoc, opts: SerializeOptions) {
     created_at: doc.get('created_at') as Date,
     updated_at: doc.get('updated_at') as Date,
     ...(opts.withSecret ? { secret: doc.secrets?.[0]?.value ?? null } : {}),
+  };
+}
+
+/** What a plain user may see of a manual webhook they can fire: nothing that reveals its targets. */
+export function serializeFireableWebhook(doc: WebhookDoc) {
+  return {
+    id: String(doc._id),
+    slug: doc.slug,
+    name: doc.name,
+    description: doc.description ?? '',
+    trigger_type: doc.trigger_type,
+    teams: [...(doc.teams ?? [])],
+    is_all_teams_configured: doc.is_all_teams_configured,
+    enabled: doc.enabled,
   };
 }
 

@@ -21,6 +21,7 @@ const MAX_HEADER_VALUE = 8192;
 const RESERVED_HEADERS = new Set([
   'content-type',
   'content-length',
+  'user-agent',
   'host',
   'transfer-encoding',
   'connection',
@@ -115,8 +116,9 @@ function checkHeaders(input: WebhookRequest, ctx: CheckContext, errors: FieldErr
       else errors.push({ field, message: 'is the masked placeholder; send the real value' });
     } else if (given.length > MAX_HEADER_VALUE) {
       errors.push({ field, message: `must be at most ${MAX_HEADER_VALUE} characters` });
-    } else if (/[\r\n\0]/.test(given)) {
-      errors.push({ field, message: 'must not contain line breaks or NUL' });
+    } else if (/[^\t\x20-\x7e\x80-\xff]/.test(given)) {
+      // The characters HTTP (and Node's client) allow in a header value; anything else fails every send.
+      errors.push({ field, message: 'may contain only printable Latin-1 characters and tabs' });
     }
     return { name, value };
   });

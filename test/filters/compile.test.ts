@@ -216,4 +216,11 @@ describe('raw json-logic filters', () => {
     expect(compileFilters({ json_logic: { var: '__proto__.x' } }).ok).toBe(false);
     expect(compileFilters({ json_logic: true, op: 'and' }).ok).toBe(false);
   });
+
+  test('when a json_logic path is computed instead of literal, then it is refused', () => {
+    const computed = { var: { cat: ['const', 'ructor'] } };
+    expect(compileFilters({ json_logic: { '==': [computed, 'Object'] } }).ok).toBe(false);
+    expect(compileFilters({ json_logic: { missing: [{ cat: ['a', 'b'] }] } }).ok).toBe(false);
+    expect(compileFilters({ json_logic: { '==': [{ var: ['team.id', 'none'] }, 'x'] } }).ok).toBe(true);
+  });
 });

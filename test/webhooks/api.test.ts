@@ -134,7 +134,14 @@ describe('webhooks API', () => {
             { url: 'not a url' },
             { url: 'https://ok.example.com', method: 'PUT' },
           ],
-          header: { 'Content-Type': 'text/plain', 'webhook-id': 'x', 'Bad Name': 'v', 'X-Ok': 'a\r\nb' },
+          header: {
+            'Content-Type': 'text/plain',
+            'webhook-id': 'x',
+            'Bad Name': 'v',
+            'X-Ok': 'a\r\nb',
+            'User-Agent': 'x',
+            'X-Euro': '€',
+          },
           mail_ids: ['nobody', 'a@example.com', 'A@example.com'],
           filters: { op: 'and', conditions: [{ op: 'is', lhs: 'owner', rhs: 'x' }] },
           teams: ['sre'],
@@ -152,6 +159,8 @@ describe('webhooks API', () => {
           'header.webhook-id',
           'header.Bad Name',
           'header.X-Ok',
+          'header.User-Agent',
+          'header.X-Euro',
           'mail_ids.0',
           'mail_ids.2',
           'filters.conditions.0.lhs',
@@ -376,6 +385,13 @@ describe('webhooks API', () => {
       expect(ids).not.toContain(disabled);
       expect(res.body.data.result.every((w: any) => w.trigger_type === 'manual')).toBe(true);
       expect(res.body.data.meta.total_count).toBe(ids.length);
+      // A plain user learns what they may fire, never where it sends or who is mailed.
+      for (const w of res.body.data.result) {
+        expect(Object.keys(w)).not.toEqual(expect.arrayContaining(['urls']));
+        expect(w).not.toHaveProperty('mail_ids');
+        expect(w).not.toHaveProperty('custom_payload');
+        expect(w).not.toHaveProperty('secret');
+      }
     });
   });
 
@@ -428,7 +444,7 @@ describe('webhooks API', () => {
         version: 'v1',
         header: { 'X-Keep': '********', 'X-New': '********' },
       });
-      expect(res.body.data).not.toHaveProperty('secret');
+      expect(res.body.data.secret).toBe(created.secret);
       const stored = await Webhook.findById(created.id).lean();
       expect(stored?.headers).toEqual([
         { name: 'X-Keep', value: 'k1' },

@@ -1,7 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
-import { serializeWebhook } from '../../webhooks/serialize';
+import { canManageWebhooks } from '../../access/keys';
+import type { WebhookDoc } from '../../db/webhook';
+import { serializeFireableWebhook, serializeWebhook } from '../../webhooks/serialize';
 import {
   createWebhook,
   deleteWebhook,
@@ -24,7 +26,7 @@ const listQuery = z.object({
 /**
  * The Squadcast-compatible webhooks API. Listing needs any key (plain users see only the manual
  * webhooks they may fire); everything else needs an owner or a `manage_webhook` holder. `:id` is
- * the webhook's id or its slug. The secret is shown on create, read and rotate, never in lists.
+ * the webhook's id or its slug. Single-webhook answers carry the signing secret; lists never do.
  */
 export function webhookRoutes(config: Config): Router {
   const router = Router();
@@ -37,9 +39,9 @@ export function webhookRoutes(config: Config): Router {
       limit: parsed.data['page-limit'],
       offset: parsed.data.offset,
     });
-    res.json({
-      data: { result: docs.map((d) => serializeWebhook(d, { withSecret: false })), meta: { total_count: total } },
-    });
+    // Plain users see only what they need to pick a manual webhook to fire: no URLs, mails or templates.
+    const view = canManageWebhooks(authOf(req)) ? (d: WebhookDoc) => serializeWebhook(d) : serializeFireableWebhook;
+    res.json({ data: { result: docs.map(view), meta: { total_count: total } } });
   });
 
   router.post(BASE, ...manager, async (req, res) => {
@@ -54,7 +56,7 @@ export function webhookRoutes(config: Config): Router {
 
   router.put(`${BASE}/:id`, ...manager, async (req, res) => {
     const doc = await replaceWebhook(authOf(req), req.params.id as string, req.body, config);
-    res.json({ data: serializeWebhook(doc, { withSecret: false }) });
+    res.json({ data: serializeWebhook(doc, { withSecret: true }) });
   });
 
   router.delete(`${BASE}/:id`, ...manager, async (req, res) => {
@@ -68,7 +70,7 @@ export function webhookRoutes(config: Config): Router {
   ] as const) {
     router.post(`${BASE}/:id/${action}`, ...manager, async (req, res) => {
       const doc = await setWebhookEnabled(authOf(req), req.params.id as string, enabled);
-      res.json({ data: serializeWebhook(doc, { withSecret: false }) });
+      res.json({ data: serializeWebhook(doc, { withSecret: true }) });
     });
   }
 
