@@ -5,7 +5,7 @@
  * accept→receipt latency, lost and duplicated deliveries, and the ceiling of a plain Node loop
  * POSTing to the same receiver. Stops everything by itself.
  *
- *   npm run bench -- --events 2000 --webhooks 2 --concurrency 32
+ *   npm run bench -- --events 2000 --webhooks 2 --concurrency 32 [--rate 10]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -36,6 +36,8 @@ const EVENTS = flag('events', 2000);
 const WEBHOOKS = flag('webhooks', 2);
 const CONCURRENCY = flag('concurrency', 32);
 const DRAIN_TIMEOUT_MS = flag('drain-timeout', 1200) * 1000;
+/** Posts per second; 0 (default) posts as fast as the API accepts (a burst that builds a backlog). */
+const RATE = flag('rate', 0);
 
 const percentile = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
@@ -229,6 +231,7 @@ async function main() {
     const runId = crypto.randomBytes(3).toString('hex');
     const a0 = performance.now();
     await pool(EVENTS, CONCURRENCY, async (i) => {
+      if (RATE) await new Promise((r) => setTimeout(r, Math.max(0, a0 + (i * 1000) / RATE - performance.now())));
       const event = sampleEvent('incident.triggered');
       event.event.id = `bench-${runId}-${i}`;
       event.data.resource_data.id = `incident-${runId}-${i}`;
@@ -292,7 +295,7 @@ async function main() {
     console.log(
       [
         '',
-        `hookrelay bench: ${EVENTS} events × ${WEBHOOKS} webhooks (1 URL each), ${CONCURRENCY} concurrent posts, ${os.cpus().length} CPUs`,
+        `hookrelay bench: ${EVENTS} events × ${WEBHOOKS} webhooks (1 URL each), ${CONCURRENCY} concurrent posts${RATE ? ` paced at ${RATE}/s` : ''}, ${os.cpus().length} CPUs`,
         `  events accepted        ${acceptedAt.size} (${rejected} rejected, ${reposts} posts repeated after a 5xx) in ${fmt(acceptSeconds, 1)} s = ${fmt(acceptedAt.size / acceptSeconds)} events/s`,
         `  deliveries received    ${latencies.length} of ${expected} in ${fmt(deliverSeconds, 1)} s = ${fmt(latencies.length / deliverSeconds)} deliveries/s`,
         `  accept→receipt         p50 ${fmt(percentile(latencies, 50))} ms, p95 ${fmt(percentile(latencies, 95))} ms, p99 ${fmt(percentile(latencies, 99))} ms`,
