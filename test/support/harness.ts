@@ -70,7 +70,8 @@ export interface RunningWorker {
 /** A worker on the harness's task queue, running until stop(). */
 export async function startWorker(config: Config): Promise<RunningWorker> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    // Expected delivery failures would flood the output as SDK warnings.
+    Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
     runtimeInstalled = true;
   }
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
