@@ -69,6 +69,13 @@ export function retryAfterMs(header: string | undefined, now = Date.now()): numb
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+function errorText(err: unknown): string {
+  // Not `instanceof Error`: errors from Node's own modules may come from another realm.
+  const { code, message } = (err ?? {}) as Partial<NodeJS.ErrnoException>;
+  if (typeof message !== 'string') return String(err);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
 export async function sendHttp(attempt: HttpAttempt): Promise<HttpResult> {
   const started = performance.now();
   const done = (r: Omit<HttpResult, 'durationMs'>): HttpResult => ({
@@ -99,21 +106,27 @@ export async function sendHttp(attempt: HttpAttempt): Promise<HttpResult> {
       clearTimeout(timer);
       resolve(done(r));
     };
-    const req = client.request(url, {
-      method: attempt.method,
-      headers: { ...attempt.headers, 'content-length': String(body.length) },
-      agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
-      lookup: guardedLookup(attempt.allowPrivateTargets),
-    });
+    let req: http.ClientRequest;
+    try {
+      // Throws synchronously for a request Node refuses to build (a header value with a control
+      // character, say): that is a failed attempt, not an interrupted one.
+      req = client.request(url, {
+        method: attempt.method,
+        headers: { ...attempt.headers, 'content-length': String(body.length) },
+        agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
+        lookup: guardedLookup(attempt.allowPrivateTargets),
+      });
+    } catch (err) {
+      settled = true;
+      resolve(done({ error: `request not sent: ${errorText(err)}`, responseBody: '' }));
+      return;
+    }
     const timer = setTimeout(() => {
       req.destroy();
       finish({ error: `timed out after ${attempt.timeoutMs} ms`, responseBody: '' });
     }, attempt.timeoutMs);
     req.on('error', (err: NodeJS.ErrnoException) => {
-      finish({
-        error: err.code && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message,
-        responseBody: '',
-      });
+      finish({ error: errorText(err), responseBody: '' });
     });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];

@@ -60,6 +60,16 @@ describe('sendHttp: one attempt', () => {
     expect(classify(result, 1000)).toMatchObject({ kind: 'failed' });
   });
 
+  test('when Node refuses to build the request (a control character in a header value), then it is a failed attempt, not a throw', async () => {
+    const before = receiver.requests.length;
+    const result = await sendHttp(attempt(`${receiver.url}/x`, { headers: { 'X-Bad': 'a\nb' } }));
+    expect(result.status).toBeUndefined();
+    expect(result.error).toMatch(/^request not sent: ERR_INVALID_CHAR: /);
+    expect(result.error).not.toContain('a\nb');
+    expect(classify(result, 1000)).toMatchObject({ kind: 'failed' });
+    expect(receiver.requests.length).toBe(before);
+  });
+
   test('when Retry-After is seconds or a date, then it becomes a delay, capped, on 429 and 503 only', () => {
     expect(retryAfterMs('3')).toBe(3000);
     expect(retryAfterMs(new Date(Date.now() + 10_000).toUTCString())).toBeGreaterThan(8000);
