@@ -2,20 +2,11 @@
  * The stages of one attempt that do not touch the network: prepare the request (headers and
  * signatures, fresh at every attempt), mask it for the log, and classify the answer.
  */
+import { isReservedHeader, MASKED_VALUE } from '../webhooks/headers';
 import { signatureHeader } from './signing';
 import { retryAfterMs, type HttpResult } from './http';
 
 export const USER_AGENT = 'hookrelay-webhooks/0.1';
-const MASK = '********';
-const RESERVED = new Set([
-  'content-type',
-  'content-length',
-  'user-agent',
-  'host',
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-]);
 
 export interface HeaderPair {
   name: string;
@@ -39,9 +30,9 @@ export function prepareRequest(opts: {
   const headers: Record<string, string> = {};
   const logged: HeaderPair[] = [];
   for (const h of opts.extraHeaders) {
-    if (!h.name || RESERVED.has(h.name.toLowerCase())) continue;
+    if (!h.name || isReservedHeader(h.name)) continue;
     headers[h.name] = h.value ?? '';
-    logged.push({ name: h.name, value: MASK });
+    logged.push({ name: h.name, value: MASKED_VALUE });
   }
   const standard: HeaderPair[] = [
     { name: 'Content-Type', value: 'application/json' },
@@ -56,7 +47,7 @@ export function prepareRequest(opts: {
   if (opts.secrets.length) {
     const signature = signatureHeader(opts.secrets, opts.deliveryId, timestamp, opts.body);
     headers['webhook-signature'] = signature;
-    logged.push({ name: 'webhook-signature', value: signature.replace(/v1,[^ ]+/g, `v1,${MASK}`) });
+    logged.push({ name: 'webhook-signature', value: signature.replace(/v1,[^ ]+/g, `v1,${MASKED_VALUE}`) });
   }
   return { headers, loggedHeaders: logged };
 }

@@ -94,6 +94,8 @@ describe('Standard Webhooks headers', () => {
         { name: 'Authorization', value: 'Bearer t0ken' },
         { name: 'content-type', value: 'text/plain' },
         { name: 'webhook-id', value: 'forged' },
+        { name: 'Connection', value: 'close' },
+        { name: 'webhook-extra', value: 'x' },
       ],
       secrets: [secret],
       now: new Date(),
@@ -101,6 +103,8 @@ describe('Standard Webhooks headers', () => {
     expect(prepared.headers['Content-Type']).toBe('application/json');
     expect(prepared.headers['content-type']).toBeUndefined();
     expect(prepared.headers['webhook-id']).toBe(id);
+    expect(prepared.headers.Connection).toBeUndefined();
+    expect(prepared.headers['webhook-extra']).toBeUndefined();
     expect(() => new StandardWebhook(secret).verify(body, prepared.headers)).not.toThrow();
     const logged = Object.fromEntries(prepared.loggedHeaders.map((h) => [h.name, h.value]));
     expect(logged.Authorization).toBe('********');
