@@ -3,13 +3,17 @@
  * row in `routes`; an actor is one more entry in `actors` and one more column in each row.
  */
 import { createApiKey, revokeApiKey } from '../../src/access/keys';
+import { sampleEvent } from '../../src/payloads/samples';
 import { call, startHarness, type Harness } from '../support/harness';
+import { startReceiver, type Receiver } from '../support/receiver';
 
 type Actor = 'none' | 'revoked' | 'otherOrgOwner' | 'plainUser' | 'manager' | 'owner';
 
 interface Fixture {
   /** A new webhook of acme (the org the callers other than otherOrgOwner belong to). */
   acmeWebhook(): Promise<{ id: string; slug: string }>;
+  /** A new manual webhook of acme that every team may fire. */
+  acmeManualWebhook(): Promise<{ id: string; slug: string }>;
 }
 
 interface Route {
@@ -26,8 +30,18 @@ const webhookBody = {
   name: 'Access check',
   trigger_type: 'automatic',
   triggers: [{ event_class: 'incident', event_type: 'incident.triggered' }],
-  urls: [{ url: 'https://hooks.example.com/a' }],
+  // Set to a receiver on 127.0.0.1 before any webhook is made, so test sends stay on this machine.
+  urls: [{ url: '' }],
 };
+const manualBody = {
+  name: 'Manual access check',
+  trigger_type: 'manual',
+  is_all_teams_configured: true,
+  urls: webhookBody.urls,
+};
+const incident = sampleEvent('incident.triggered').data.resource_data;
+/** Any valid key may do it, each within its own organization. */
+const anyKey = (ok: number) => ({ owner: ok, manager: ok, plainUser: ok, otherOrgOwner: ok });
 const onAcme = async (fx: Fixture, suffix = '') => `${BASE}/${(await fx.acmeWebhook()).id}${suffix}`;
 /** Managers succeed, plain users are refused, another org does not find acme's webhook. */
 const managed = (ok: number) => ({ owner: ok, manager: ok, plainUser: 403, otherOrgOwner: 404 });
@@ -64,15 +78,51 @@ const routes: Route[] = [
     path: (fx) => onAcme(fx, '/rotate-secret'),
     expect: managed(200),
   },
+  { name: 'GET webhook logs', method: 'GET', path: (fx) => onAcme(fx, '/logs'), expect: managed(200) },
+  { name: 'GET webhook mails', method: 'GET', path: (fx) => onAcme(fx, '/mails'), expect: managed(200) },
+  { name: 'POST webhook test', method: 'POST', path: (fx) => onAcme(fx, '/test'), expect: managed(200) },
+  {
+    name: 'POST unsaved webhook test',
+    method: 'POST',
+    path: () => `${BASE}/test`,
+    body: webhookBody,
+    expect: { owner: 200, manager: 200, plainUser: 403, otherOrgOwner: 200 },
+  },
+  { name: 'GET templates', method: 'GET', path: () => `${BASE}/templates`, expect: anyKey(200) },
+  { name: 'GET template', method: 'GET', path: () => `${BASE}/templates/slack`, expect: anyKey(200) },
+  {
+    name: 'POST payload validate',
+    method: 'POST',
+    path: () => `${BASE}/payload/validate`,
+    body: { language: 'jsonnet', custom_payload: '{ a: 1 }' },
+    expect: { owner: 200, manager: 200, plainUser: 403, otherOrgOwner: 200 },
+  },
+  {
+    name: 'POST event',
+    method: 'POST',
+    path: () => '/v3/events',
+    body: sampleEvent('incident.triggered'),
+    expect: anyKey(202),
+  },
+  {
+    name: 'POST manual fire',
+    method: 'POST',
+    path: async (fx) => `/v3/incidents/${String(incident.id)}/actions/webhook/${(await fx.acmeManualWebhook()).id}`,
+    body: { incident },
+    expect: { owner: 202, manager: 202, plainUser: 202, otherOrgOwner: 404 },
+  },
 ];
 
 describe('access to every route', () => {
   let h: Harness;
   const keys = {} as Record<Actor, string | undefined>;
   let fx: Fixture;
+  let receiver: Receiver;
 
   beforeAll(async () => {
     h = await startHarness();
+    receiver = await startReceiver();
+    webhookBody.urls[0].url = `${receiver.url}/hook`;
     const owner = await createApiKey({ org: 'acme', role: 'owner' });
     const revoked = await createApiKey({ org: 'acme', role: 'owner' });
     await revokeApiKey(revoked.organizationId, revoked.keyId);
@@ -82,15 +132,17 @@ describe('access to every route', () => {
     keys.manager = (await createApiKey({ org: 'acme', role: 'user', permissions: ['manage_webhook'] })).key;
     keys.plainUser = (await createApiKey({ org: 'acme', role: 'user', teams: ['sre'] })).key;
     keys.otherOrgOwner = (await createApiKey({ org: 'globex', role: 'owner' })).key;
-    fx = {
-      async acmeWebhook() {
-        const res = await call(h.api, 'POST', BASE, { key: owner.key, body: webhookBody });
-        if (res.status !== 201) throw new Error(`fixture webhook not created: ${JSON.stringify(res.body)}`);
-        return { id: res.body.data.id, slug: res.body.data.slug };
-      },
+    const create = async (body: unknown) => {
+      const res = await call(h.api, 'POST', BASE, { key: owner.key, body });
+      if (res.status !== 201) throw new Error(`fixture webhook not created: ${JSON.stringify(res.body)}`);
+      return { id: res.body.data.id as string, slug: res.body.data.slug as string };
     };
+    fx = { acmeWebhook: () => create(webhookBody), acmeManualWebhook: () => create(manualBody) };
   });
-  afterAll(async () => h.close());
+  afterAll(async () => {
+    await receiver.close();
+    await h.close();
+  });
 
   const cases = routes.flatMap((route) =>
     (['none', 'revoked', 'otherOrgOwner', 'plainUser', 'manager', 'owner'] as Actor[]).map((actor) => ({
