@@ -47,6 +47,20 @@ export function composeFailureMail(r: FailureReport): { subject: string; text: s
 }
 
 /**
+ * What may be said about an SMTP failure outside the organization's own data: nodemailer's codes
+ * (`EENVELOPE`, `EAUTH`, the SMTP response code, the command), never its message, which can quote
+ * recipient addresses.
+ */
+export function mailErrorSummary(err: unknown): string {
+  const e = (err ?? {}) as { code?: unknown; responseCode?: unknown; command?: unknown };
+  const parts: string[] = [];
+  if (typeof e.code === 'string' && /^[A-Z0-9_]{1,40}$/.test(e.code)) parts.push(e.code);
+  if (typeof e.responseCode === 'number') parts.push(`SMTP ${e.responseCode}`);
+  if (typeof e.command === 'string' && /^[A-Z ]{1,20}$/.test(e.command)) parts.push(`on ${e.command}`);
+  return parts.length ? parts.join(', ') : 'mail transport error';
+}
+
+/**
  * Claims the (webhook, URL) slot for this delivery: true when no mail went out within the window
  * or this delivery already holds the slot. A losing upsert fails on the unique `_id`.
  */
@@ -107,8 +121,11 @@ export async function notifyFailure(
   try {
     await deps.mailer.send({ to: mail.to, subject: mail.subject, text: mail.text });
   } catch (err) {
+    // The full error (it may name recipients) stays in the mail row, which only the organization
+    // reads; what is thrown ends up in workflow history and worker logs, so it carries a summary.
     await FailureMail.updateOne({ _id }, { $set: { status: 'error', error: String(err) } });
-    throw err;
+    // eslint-disable-next-line preserve-caught-error -- no cause on purpose: Temporal records the cause chain
+    throw new Error(`failure mail ${_id} not sent: ${mailErrorSummary(err)}`);
   }
   await FailureMail.updateOne({ _id }, { $set: { status: 'sent', sentAt: new Date(), error: null } });
   return 'sent';
