@@ -42,7 +42,16 @@ export default tseslint.config(
               message: 'No Node built-ins in workflow code.',
             },
             {
-              group: ['mongoose', 'nodemailer', 'express', '../db/*', '../activities/*'],
+              group: [
+                'mongoose',
+                'nodemailer',
+                'express',
+                '../db/*',
+                '../activities/*',
+                '../delivery/*',
+                '../mail/*',
+                '../templates/*',
+              ],
               message: 'Workflows do I/O only through activities.',
               allowTypeImports: true,
             },

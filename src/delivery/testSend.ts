@@ -13,7 +13,7 @@ import { V1_FROM_V2 } from '../shared/catalog';
 import type { EventEnvelopeV2, WebhookVersion } from '../shared/types';
 import { attemptAndLog } from './attempt';
 import { renderCustomBody } from './custom';
-import { standardBody } from './payload';
+import { standardBody } from '../payloads/standard';
 import { responseExcerpt } from './request';
 import { deliveryIdOf } from './signing';
 

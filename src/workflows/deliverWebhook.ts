@@ -7,7 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { standardBody } from '../delivery/payload';
+import { standardBody } from '../payloads/standard';
 import {
   ATTEMPT_TIMEOUT_MARGIN_MS,
   DELIVERY_CANCELLED,

@@ -4,7 +4,7 @@
  */
 import { v1EventTypeFor } from '../shared/catalog';
 import type { EventEnvelopeV2, WebhookVersion } from '../shared/types';
-import { toV1Payload } from '../payloads/v1';
+import { toV1Payload } from './v1';
 
 /** v2: the envelope as received (its organization already set); v1: derived from the incident. */
 export function standardBody(version: WebhookVersion, envelope: EventEnvelopeV2): string {
