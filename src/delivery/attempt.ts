@@ -3,6 +3,7 @@
  * row, clear the mark. Shared by the delivery activity and the API's test sends.
  */
 import type { Config } from '../config';
+import { isDuplicateKey } from '../db/errors';
 import { AttemptInFlight, DeliveryLog, attemptLogId } from '../db/deliveryLog';
 import type { AttemptOutcome } from '../shared/types';
 import { sendHttp, type HttpResult } from './http';
@@ -36,8 +37,6 @@ type AttemptConfig = Pick<
   Config,
   'DELIVERY_TIMEOUT_MS' | 'RESPONSE_BODY_LIMIT_BYTES' | 'ALLOW_PRIVATE_TARGETS' | 'RETRY_AFTER_CAP_MS'
 >;
-
-const isDuplicateKey = (err: unknown) => (err as { code?: number })?.code === 11000;
 
 /** Writes a log row once: a second write of the same attempt (a retry, a late cleanup) is a no-op. */
 async function writeLogRow(row: Record<string, unknown> & { deliveryId: string; url: string; attempt: number }) {

@@ -11,6 +11,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { z } from 'zod';
 import type { Config } from '../config';
+import { isDuplicateKey } from '../db/errors';
 import { PendingStart, StoredEvent, eventKey } from '../db/event';
 import { Organization } from '../db/organization';
 import { INCIDENT_RESOURCE_EVENTS, V2_EVENT_TYPES, catalogEntry } from '../shared/catalog';
@@ -76,8 +77,6 @@ export interface IngestDeps {
  * never started.
  */
 const REPEAT_OF_OLD_EVENT_MS = 60 * 60 * 1000;
-
-const isDuplicateKey = (err: unknown) => (err as { code?: number })?.code === 11000;
 
 const orgNames = new Map<string, string>();
 async function organizationName(organizationId: string): Promise<string> {

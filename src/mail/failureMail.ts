@@ -3,6 +3,7 @@
  * (webhook, URL) per FAILURE_MAIL_WINDOW_MS.
  */
 import crypto from 'node:crypto';
+import { isDuplicateKey } from '../db/errors';
 import { FailureMail, MailThrottle } from '../db/mail';
 import type { Mailer } from './mailer';
 
@@ -75,7 +76,7 @@ async function claimWindow(r: FailureReport, windowMs: number, now: Date): Promi
     );
     return true;
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) return false;
+    if (isDuplicateKey(err)) return false;
     throw err;
   }
 }

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { Types } from 'mongoose';
 import { AppError, type FieldError } from '../api/errors';
 import type { Config } from '../config';
+import { isDuplicateKey } from '../db/errors';
 import { Webhook, type WebhookDoc } from '../db/webhook';
 import { canManageWebhooks } from '../access/keys';
 import type { AuthContext } from '../shared/types';
@@ -47,8 +48,6 @@ const slugify = (s: string) =>
     .replace(/^-|-$/g, '')
     .slice(0, 60)
     .replace(/-$/, '');
-
-const isDuplicateKey = (err: unknown) => (err as { code?: number })?.code === 11000;
 
 export async function createWebhook(auth: AuthContext, body: unknown, config: WebhookConfig): Promise<WebhookDoc> {
   const record = await recordFrom(body, auth, config);
