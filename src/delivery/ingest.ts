@@ -16,7 +16,7 @@ import { PendingStart, StoredEvent, eventKey } from '../db/event';
 import { Organization } from '../db/organization';
 import { INCIDENT_RESOURCE_EVENTS, V2_EVENT_TYPES, catalogEntry } from '../shared/catalog';
 import type { EventWorkflowInput } from '../shared/delivery';
-import { SA_EVENT_ID, SA_EVENT_TYPE, SA_ORGANIZATION } from '../shared/searchAttributes';
+import { startSearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2, JsonObject } from '../shared/types';
 import { eventWorkflowId } from '../shared/workflowIds';
 import { withStoreRetry } from './storeRetry';
@@ -148,11 +148,7 @@ async function startEventWorkflow(deps: IngestDeps, organizationId: string, enve
       workflowId,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: [
-        { key: SA_ORGANIZATION, value: organizationId },
-        { key: SA_EVENT_TYPE, value: envelope.event.type },
-        { key: SA_EVENT_ID, value: envelope.event.id },
-      ],
+      typedSearchAttributes: startSearchAttributes(organizationId, envelope),
       staticSummary: `${envelope.event.type} ${envelope.event.id}`,
     });
     runId = handle.firstExecutionRunId;

@@ -1,4 +1,5 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
+import type { EventEnvelopeV2 } from './types';
 
 /**
  * Custom search attributes set by the delivery workflows, so an admin can find runs in the
@@ -19,3 +20,13 @@ export const SEARCH_ATTRIBUTE_REGISTRATIONS: readonly string[] = [
   'WebhookIds=KeywordList',
   'WebhookDeliveryStatus=Keyword',
 ];
+
+/** The search attributes a delivery workflow starts with (event, manual fire or per-webhook child). */
+export function startSearchAttributes(organizationId: string, envelope: EventEnvelopeV2, webhookIds: string[] = []) {
+  return [
+    { key: SA_ORGANIZATION, value: organizationId },
+    { key: SA_EVENT_TYPE, value: envelope.event.type },
+    { key: SA_EVENT_ID, value: envelope.event.id },
+    ...(webhookIds.length ? [{ key: SA_WEBHOOK_IDS, value: webhookIds }] : []),
+  ];
+}

@@ -22,13 +22,7 @@ import {
   type UrlDeliveryResult,
   type WebhookPlan,
 } from '../shared/delivery';
-import {
-  SA_DELIVERY_STATUS,
-  SA_EVENT_ID,
-  SA_EVENT_TYPE,
-  SA_ORGANIZATION,
-  SA_WEBHOOK_IDS,
-} from '../shared/searchAttributes';
+import { SA_DELIVERY_STATUS } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
 
 const store = proxyActivities<Activities>({
@@ -156,14 +150,4 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   const status = runStatusOf(deliveries);
   upsertSearchAttributes([{ key: SA_DELIVERY_STATUS, value: status }]);
   return { status, deliveries };
-}
-
-/** The search attributes a delivery workflow starts with. */
-export function startSearchAttributes(organizationId: string, envelope: EventEnvelopeV2, webhookIds: string[] = []) {
-  return [
-    { key: SA_ORGANIZATION, value: organizationId },
-    { key: SA_EVENT_TYPE, value: envelope.event.type },
-    { key: SA_EVENT_ID, value: envelope.event.id },
-    ...(webhookIds.length ? [{ key: SA_WEBHOOK_IDS, value: webhookIds }] : []),
-  ];
 }

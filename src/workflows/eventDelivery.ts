@@ -12,14 +12,9 @@ import {
   type UrlDeliveryResult,
   type WebhookPlan,
 } from '../shared/delivery';
-import { SA_DELIVERY_STATUS, SA_WEBHOOK_IDS } from '../shared/searchAttributes';
+import { SA_DELIVERY_STATUS, SA_WEBHOOK_IDS, startSearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
-import {
-  deliverToWebhook,
-  startSearchAttributes,
-  webhookDeliveryWorkflow,
-  type DeliveryContext,
-} from './deliverWebhook';
+import { deliverToWebhook, webhookDeliveryWorkflow, type DeliveryContext } from './deliverWebhook';
 
 // Planning is one short read: as a local activity it runs inside the workflow task, with no
 // extra round trip through the server.

@@ -7,7 +7,7 @@ import { latestIncident } from '../../delivery/ingest';
 import { Organization } from '../../db/organization';
 import { findWebhook } from '../../webhooks/service';
 import { manualFireWorkflowId, type ManualFireInput } from '../../shared/delivery';
-import { SA_EVENT_ID, SA_EVENT_TYPE, SA_ORGANIZATION, SA_WEBHOOK_IDS } from '../../shared/searchAttributes';
+import { startSearchAttributes } from '../../shared/searchAttributes';
 import type { AuthContext, EventEnvelopeV2, JsonObject } from '../../shared/types';
 import { authOf, requireAuth } from '../auth';
 import { AppError, fieldErrors } from '../errors';
@@ -95,12 +95,7 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       workflowId,
       args: [input],
-      typedSearchAttributes: [
-        { key: SA_ORGANIZATION, value: auth.organizationId },
-        { key: SA_EVENT_TYPE, value: envelope.event.type },
-        { key: SA_EVENT_ID, value: envelope.event.id },
-        { key: SA_WEBHOOK_IDS, value: [webhookId] },
-      ],
+      typedSearchAttributes: startSearchAttributes(auth.organizationId, envelope, [webhookId]),
       staticSummary: `manual fire of ${webhook.name} for incident ${incidentId}`,
     });
     res.status(202).json({
