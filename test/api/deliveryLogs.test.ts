@@ -86,10 +86,12 @@ describe('GET /v3/extensions/event-webhooks/{id}/logs and /mails', () => {
     expect((await logs(`?from=${encodeURIComponent(started.toISOString())}`)).body.data.meta.total_count).toBe(6);
     expect((await logs(`?to=${encodeURIComponent(started.toISOString())}`)).body.data.meta.total_count).toBe(0);
     const all = (await logs()).body.data.result.map((r: any) => r.id);
-    const page = await logs('?limit=2&offset=2');
+    const page = await logs('?page-limit=2&offset=2');
     expect(page.body.data.result.map((r: any) => r.id)).toEqual(all.slice(2, 4));
     expect(page.body.data.meta).toMatchObject({ total_count: 6, limit: 2, offset: 2 });
     expect((await logs('?page-limit=1')).body.data.result).toHaveLength(1);
+    expect((await logs('?page-limit=0')).status).toBe(400);
+    expect((await logs('?offset=-1')).status).toBe(400);
     const bad = await logs('?outcome=nope');
     expect(bad.status).toBe(400);
     expect(bad.body.meta.errors[0].field).toBe('outcome');

@@ -18,7 +18,6 @@ const BASE = '/v3/extensions/event-webhooks';
 /** The webhook id that test sends of unsaved configs are logged under. */
 export const UNSAVED = 'unsaved';
 
-const pageLimit = z.coerce.number().int().min(1).max(200);
 const logQuery = z.object({
   outcome: z.enum(['delivered', 'retrying', 'failed', 'cancelled']).optional(),
   event_type: z.string().min(1).optional(),
@@ -26,10 +25,9 @@ const logQuery = z.object({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   test: z.enum(['true', 'false']).optional(),
-  limit: pageLimit.optional(),
-  'page-limit': pageLimit.optional(),
-  offset: z.coerce.number().int().min(0).optional(),
-  'page-offset': z.coerce.number().int().min(0).optional(),
+  // Paged like the webhooks list: `page-limit` and `offset`.
+  'page-limit': z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
 });
 
 /** The caller's webhook by id or slug (404 otherwise), as the webhooks routes find it. */
@@ -148,8 +146,8 @@ export function webhookDeliveryRoutes(deps: { config: Config }): Router {
     if (q.from || q.to) {
       filter.timestamp = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
     }
-    const limit = q['page-limit'] ?? q.limit ?? 50;
-    const offset = q['page-offset'] ?? q.offset ?? 0;
+    const limit = q['page-limit'];
+    const offset = q.offset;
     const [rows, total] = await Promise.all([
       DeliveryLog.find(filter).sort({ timestamp: -1, _id: -1 }).skip(offset).limit(limit).lean<LogRow[]>(),
       DeliveryLog.countDocuments(filter),
