@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { stopChildProcess } from '../src/process';
 import type { AddressInfo } from 'node:net';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createApiKey } from '../src/access/keys';
@@ -142,17 +143,7 @@ async function main() {
   });
   const receiver = await startReceiver();
   const stopAll = async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-            setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
-          }),
-      ),
-    );
+    await Promise.all(children.map((c) => stopChildProcess(c, 10_000)));
     await disconnectDatabase().catch(() => undefined);
     await receiver.close();
     await stack.stop();

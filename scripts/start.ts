@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { stopChildProcess } from '../src/process';
 import { loadConfig } from '../src/config';
 import { startStack, type RunningStack } from '../src/stack';
 import { waitForTemporal } from '../src/temporal/client';
@@ -27,17 +28,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     console.error('stopping…');
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-            setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
-          }),
-      ),
-    );
+    await Promise.all(children.map((c) => stopChildProcess(c, 15_000)));
     await stack.stop();
     process.exit(code);
   };

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 /** Process lifecycle helpers shared by the entry points. */
 
 /** Runs `cleanup` once on SIGINT/SIGTERM, then exits. */
@@ -28,4 +29,14 @@ export function exitWhenParentDies(): void {
       process.kill(process.pid, 'SIGTERM');
     }
   }, 1000).unref();
+}
+
+/** SIGTERM a child process, SIGKILL it after `graceMs`, and resolve once it has exited. */
+export function stopChildProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
+  });
 }

@@ -7,31 +7,36 @@ import { Schema, Types, model, type InferSchemaType } from 'mongoose';
  * signatures) are masked; bodies are kept as text. The row id is derived from (delivery, URL,
  * attempt), so writing a row twice keeps one.
  */
+/** What a log row and an in-flight mark both record about one attempt. */
+const attemptFields = {
+  organizationId: { type: String, required: true },
+  webhookId: { type: String, required: true },
+  /** The `webhook-id` header: stable across retries and URLs of one delivery. */
+  deliveryId: { type: String, required: true },
+  eventId: { type: String, required: true },
+  eventType: { type: String, required: true },
+  url: { type: String, required: true },
+  method: { type: String, required: true },
+  attempt: { type: Number, required: true },
+  maxAttempts: { type: Number, required: true },
+  requestHeaders: { type: [{ _id: false, name: String, value: String }], default: [] },
+  requestBody: { type: String, default: '' },
+  workflowId: { type: String, default: null },
+  /** When the attempt started. */
+  timestamp: { type: Date, required: true },
+} as const;
+
 const deliveryLogSchema = new Schema(
   {
-    organizationId: { type: String, required: true },
-    webhookId: { type: String, required: true },
-    /** The `webhook-id` header: stable across retries and URLs of one delivery. */
-    deliveryId: { type: String, required: true },
-    eventId: { type: String, required: true },
-    eventType: { type: String, required: true },
-    url: { type: String, required: true },
-    method: { type: String, required: true },
-    attempt: { type: Number, required: true },
-    maxAttempts: { type: Number, required: true },
+    ...attemptFields,
     outcome: { type: String, enum: ['delivered', 'retrying', 'failed', 'cancelled'], required: true },
     status: { type: Number, default: null },
     error: { type: String, default: null },
     durationMs: { type: Number, default: null },
-    requestHeaders: { type: [{ _id: false, name: String, value: String }], default: [] },
-    requestBody: { type: String, default: '' },
     /** The first bytes of the answer (at most RESPONSE_BODY_LIMIT_BYTES, ≤ 4 KB stored). */
     responseBody: { type: String, default: null },
     trigger: { type: String, enum: ['event', 'manual', 'test'], default: 'event' },
     test: { type: Boolean, default: false },
-    workflowId: { type: String, default: null },
-    /** When the attempt started. */
-    timestamp: { type: Date, required: true },
   },
   { versionKey: false },
 );
@@ -54,20 +59,8 @@ export function attemptLogId(deliveryId: string, url: string, attempt: number): 
 const attemptInFlightSchema = new Schema(
   {
     _id: { type: String, required: true },
-    organizationId: { type: String, required: true },
-    webhookId: { type: String, required: true },
-    deliveryId: { type: String, required: true },
-    eventId: { type: String, required: true },
-    eventType: { type: String, required: true },
-    url: { type: String, required: true },
-    method: { type: String, required: true },
-    attempt: { type: Number, required: true },
-    maxAttempts: { type: Number, required: true },
-    requestHeaders: { type: [{ _id: false, name: String, value: String }], default: [] },
-    requestBody: { type: String, default: '' },
+    ...attemptFields,
     trigger: { type: String, required: true },
-    workflowId: { type: String, default: null },
-    timestamp: { type: Date, required: true },
   },
   { versionKey: false },
 );
