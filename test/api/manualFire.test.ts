@@ -119,7 +119,7 @@ describe('POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}', () => {
       enabled: false,
       urls: [{ url: `${receiver.url}/disabled`, method: 'POST' }],
     });
-    expect((await fire(owner.key, disabled.id)).status).toBe(409);
+    expect((await fire(owner.key, disabled.id)).status).toBe(422);
     expect(receiver.requests.filter((r) => r.path === '/auto' || r.path === '/disabled')).toHaveLength(0);
   });
 

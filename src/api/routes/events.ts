@@ -20,7 +20,10 @@ export function eventRoutes(deps: { temporal: Client; config: Config }): Router 
       res.status(202).json({ data: accepted });
     } catch (err) {
       // Posting the same event again is safe: tell the producer to do so.
-      if (isTransientStoreError(err)) throw new AppError(503, 'the store is busy; post the event again');
+      if (isTransientStoreError(err)) {
+        res.set('Retry-After', '1');
+        throw new AppError(503, 'the store is busy; post the event again');
+      }
       throw err;
     }
   });

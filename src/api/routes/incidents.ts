@@ -56,7 +56,11 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
       ]);
     }
     if (!mayFire(auth, webhook)) throw AppError.forbidden('you are not in a team this webhook is configured for');
-    if (!webhook.enabled) throw new AppError(409, 'webhook is disabled');
+    if (!webhook.enabled) {
+      throw AppError.unprocessable('webhook is disabled', [
+        { field: 'webhookID', message: 'is disabled; enable it to fire' },
+      ]);
+    }
 
     const given = parsed.data?.incident;
     if (given?.id !== undefined && given.id !== incidentId) {
