@@ -102,13 +102,20 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   };
   const running: RunningStack = { stop };
 
+  // Both builds (first run on a machine only) overlap: most of their time is module downloads.
+  const mongod = options.store ? findMongod() : undefined;
+  const [temporalBin, ferretBin] = await Promise.all([
+    options.temporal ? ensureTemporalCli() : undefined,
+    options.store && !mongod ? ensureFerretDb() : undefined,
+  ]);
+
   try {
     const waits: Promise<void>[] = [];
     if (options.temporal) {
       const { port, uiPort } = options.temporal;
       const temporal = startProcess(
         'temporal',
-        await ensureTemporalCli(),
+        temporalBin!,
         [
           'server',
           'start-dev',
@@ -141,7 +148,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
     if (options.store) {
       const { port, database = 'hookrelay' } = options.store;
-      const mongod = findMongod();
       const storeDir = path.join(options.dataDir, mongod ? 'mongod' : 'ferretdb');
       fs.mkdirSync(storeDir, { recursive: true });
       const store = mongod
@@ -153,7 +159,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           )
         : startProcess(
             'ferretdb',
-            await ensureFerretDb(),
+            ferretBin!,
             ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', storeDir],
             path.join(logs, 'ferretdb.log'),
           );
