@@ -131,6 +131,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           'warn',
           '--dynamic-config-value',
           'frontend.enableServerVersionCheck=false',
+          // Eager activity execution: a completed workflow task hands its activity straight back to
+          // the worker that scheduled it, skipping a match and a poll on the task queue.
+          '--dynamic-config-value',
+          'system.enableActivityEagerExecution=true',
           // WAL roughly doubles workflow starts per second on the SQLite file (measured 56 → 103/s).
           '--sqlite-pragma',
           'journal_mode=wal',
