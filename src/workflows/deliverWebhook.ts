@@ -51,35 +51,39 @@ function describeFailure(err: unknown): string {
 const isFailureOfType = (err: unknown, type: string) =>
   err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === type;
 
-async function deliverToUrl(
-  ctx: DeliveryContext,
-  webhook: WebhookPlan,
-  target: WebhookPlan['urls'][number],
-  body: string,
-): Promise<UrlDeliveryResult> {
-  const maxAttempts = webhook.maxRetry + 1;
-  const { deliverAttempt } = proxyActivities<Activities>({
-    startToCloseTimeout: ctx.retry.attemptTimeoutMs + ATTEMPT_TIMEOUT_MARGIN_MS,
-    retry: {
-      initialInterval: ctx.retry.initialIntervalMs,
-      backoffCoefficient: ctx.retry.backoffCoefficient,
-      maximumInterval: ctx.retry.maximumIntervalMs,
-      maximumAttempts: maxAttempts,
-      nonRetryableErrorTypes: [DELIVERY_CANCELLED],
-    },
-    summary: `${webhook.name}: ${target.method} ${target.url}`,
-  });
-  const common = {
+/** What identifies one (webhook, URL) delivery in activity inputs, logs and mails. */
+function deliveryOf(ctx: DeliveryContext, webhook: WebhookPlan, target: WebhookPlan['urls'][number]) {
+  return {
     organizationId: ctx.organizationId,
     eventId: ctx.eventId,
     eventType: ctx.envelope.event.type,
     webhookId: webhook.id,
     url: target.url,
     method: target.method,
-    maxAttempts,
+    maxAttempts: webhook.maxRetry + 1,
     trigger: ctx.trigger,
     workflowId: workflowInfo().workflowId,
   };
+}
+
+async function deliverToUrl(
+  ctx: DeliveryContext,
+  webhook: WebhookPlan,
+  target: WebhookPlan['urls'][number],
+  body: string,
+): Promise<UrlDeliveryResult> {
+  const common = deliveryOf(ctx, webhook, target);
+  const { deliverAttempt } = proxyActivities<Activities>({
+    startToCloseTimeout: ctx.retry.attemptTimeoutMs + ATTEMPT_TIMEOUT_MARGIN_MS,
+    retry: {
+      initialInterval: ctx.retry.initialIntervalMs,
+      backoffCoefficient: ctx.retry.backoffCoefficient,
+      maximumInterval: ctx.retry.maximumIntervalMs,
+      maximumAttempts: common.maxAttempts,
+      nonRetryableErrorTypes: [DELIVERY_CANCELLED],
+    },
+    summary: `${webhook.name}: ${target.method} ${target.url}`,
+  });
   try {
     await deliverAttempt({ ...common, body });
     return { webhookId: webhook.id, url: target.url, outcome: 'delivered' };
@@ -115,19 +119,7 @@ export async function deliverToWebhook(ctx: DeliveryContext, webhook: WebhookPla
     const error = `payload could not be built: ${describeFailure(err)}`;
     return Promise.all(
       webhook.urls.map(async (target) => {
-        await mail.handleDeliveryFailure({
-          organizationId: ctx.organizationId,
-          eventId: ctx.eventId,
-          eventType: ctx.envelope.event.type,
-          webhookId: webhook.id,
-          url: target.url,
-          method: target.method,
-          maxAttempts: webhook.maxRetry + 1,
-          trigger: ctx.trigger,
-          workflowId: workflowInfo().workflowId,
-          error,
-          recordAttempt: true,
-        });
+        await mail.handleDeliveryFailure({ ...deliveryOf(ctx, webhook, target), error, recordAttempt: true });
         return { webhookId: webhook.id, url: target.url, outcome: 'failed' as const, error };
       }),
     );
