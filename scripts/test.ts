@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { freePort, startStack } from '../src/stack';
-import { ensureJsonnetWasm } from '../src/stack/binaries';
+import { ensureJsonnetEvaluator } from '../src/stack/binaries';
 import { waitForTemporal } from '../src/temporal/client';
 
 const root = path.resolve(__dirname, '..');
@@ -34,7 +34,7 @@ async function main(): Promise<number> {
   try {
     const temporalAddress = process.env.TEMPORAL_ADDRESS || stack.temporalAddress!;
     // Built here (first run on a machine only) so no test's time limit has to cover the build.
-    await Promise.all([waitForTemporal(temporalAddress), ensureJsonnetWasm()]);
+    await Promise.all([waitForTemporal(temporalAddress), ensureJsonnetEvaluator()]);
     console.error(`test stack ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const bundle = await bundleWorkflowCode({

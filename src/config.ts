@@ -30,6 +30,9 @@ const schema = z.object({
   SECRET_ROTATION_GRACE_MS: int(24 * 60 * 60 * 1000, 0),
   TEMPLATE_TIMEOUT_MS: int(1000, 1),
   TEMPLATE_MAX_OUTPUT_BYTES: int(256 * 1024, 1),
+  /** Evaluator processes rendering in parallel; 0 means min(2, cores). */
+  TEMPLATE_POOL_SIZE: int(0, 0),
+  TEMPLATE_MAX_MEMORY_MB: int(512, 16),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

@@ -2,9 +2,8 @@
  * The seam between deliveries and the Jsonnet template engine (src/templates): a custom payload
  * is the template rendered with the event's v2 payload as `root`; the body is its compact JSON.
  */
-import type { Config } from '../config';
 import type { EventEnvelopeV2 } from '../shared/types';
-import { formatTemplateError, sharedTemplateEngine } from '../templates/engine';
+import { formatTemplateError, sharedTemplateEngine, type TemplateConfig } from '../templates/engine';
 
 /** A template that does not render (syntax, runtime error, limits): retrying cannot help. */
 export class TemplateError extends Error {}
@@ -12,7 +11,7 @@ export class TemplateError extends Error {}
 export async function renderCustomBody(
   source: string,
   envelope: EventEnvelopeV2,
-  config: Pick<Config, 'TEMPLATE_TIMEOUT_MS' | 'TEMPLATE_MAX_OUTPUT_BYTES'>,
+  config: TemplateConfig,
 ): Promise<string> {
   if (!source.trim()) throw new TemplateError('the webhook has no custom payload template');
   const result = await sharedTemplateEngine(config).render(source, envelope);

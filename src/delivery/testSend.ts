@@ -13,6 +13,7 @@ import { V1_FROM_V2 } from '../shared/catalog';
 import type { EventEnvelopeV2, WebhookVersion } from '../shared/types';
 import { attemptAndLog } from './attempt';
 import { renderCustomBody } from './custom';
+import type { TemplateConfig } from '../templates/engine';
 import { standardBody } from '../payloads/standard';
 import { responseExcerpt } from './request';
 import { deliveryIdOf } from './signing';
@@ -70,13 +71,9 @@ export async function sendTest(
   target: TestTarget,
   config: Pick<
     Config,
-    | 'DELIVERY_TIMEOUT_MS'
-    | 'RESPONSE_BODY_LIMIT_BYTES'
-    | 'ALLOW_PRIVATE_TARGETS'
-    | 'RETRY_AFTER_CAP_MS'
-    | 'TEMPLATE_TIMEOUT_MS'
-    | 'TEMPLATE_MAX_OUTPUT_BYTES'
-  >,
+    'DELIVERY_TIMEOUT_MS' | 'RESPONSE_BODY_LIMIT_BYTES' | 'ALLOW_PRIVATE_TARGETS' | 'RETRY_AFTER_CAP_MS'
+  > &
+    TemplateConfig,
 ): Promise<TestResult> {
   const envelope = await testEvent(target.organizationId, testEventType(target));
   const body =

@@ -147,44 +147,26 @@ export function findMongod(): string | undefined {
   }
 }
 
-export interface JsonnetWasm {
-  /** go-jsonnet compiled to WebAssembly (tools/jsonnet-wasm). */
-  wasmPath: string;
-  /** The matching Go JS support file, from the Go toolchain that built the module. */
-  wasmExecPath: string;
-}
-
 /**
- * The template engine's Jsonnet evaluator, built from tools/jsonnet-wasm into a cache directory
- * named after a hash of its sources, so an edit to them rebuilds it.
+ * The template engine's Jsonnet evaluator (go-jsonnet behind a stdin/stdout protocol, see
+ * tools/jsonnet): HOOKRELAY_JSONNET_BIN when set (the container image builds it in), else built
+ * into the cache under a hash of its sources, so an edit to them rebuilds it.
  */
-export async function ensureJsonnetWasm(): Promise<JsonnetWasm> {
-  const srcDir = path.join(repoRoot, 'tools', 'jsonnet-wasm');
+export async function ensureJsonnetEvaluator(): Promise<string> {
+  if (process.env.HOOKRELAY_JSONNET_BIN) return process.env.HOOKRELAY_JSONNET_BIN;
+  const srcDir = path.join(repoRoot, 'tools', 'jsonnet');
   const hash = crypto.createHash('sha256');
   for (const file of fs.readdirSync(srcDir).sort()) {
     if (/\.go$|^go\.(mod|sum)$/.test(file) && !file.endsWith('_test.go'))
       hash.update(file).update(fs.readFileSync(path.join(srcDir, file)));
   }
-  const dir = await ensureBuilt(`jsonnet-wasm-${hash.digest('hex').slice(0, 12)}`, async (outDir) => {
-    const go = requireGo(
+  return ensureBuilt(`jsonnet-${hash.digest('hex').slice(0, 12)}`, async (outFile) => {
+    requireGo(
       'the Jsonnet evaluator of custom payloads',
       'then retry: custom payloads cannot render until it is built.',
       '1.24.5',
     );
-    console.error('building the Jsonnet evaluator (go-jsonnet to WebAssembly), first run only, about a minute…');
-    const goroot = execFileSync(go, ['env', 'GOROOT'], { encoding: 'utf8' }).trim();
-    const wasmExec = ['lib/wasm/wasm_exec.js', 'misc/wasm/wasm_exec.js']
-      .map((p) => path.join(goroot, p))
-      .find((p) => fs.existsSync(p));
-    if (!wasmExec) throw new Error(`wasm_exec.js not found under ${goroot} (lib/wasm or misc/wasm)`);
-    fs.mkdirSync(outDir, { recursive: true });
-    await runGo(
-      ['build', '-trimpath', '-ldflags=-s -w', '-o', path.join(outDir, 'jsonnet.wasm'), '.'],
-      srcDir,
-      { GOOS: 'js', GOARCH: 'wasm' },
-      'the Jsonnet evaluator',
-    );
-    fs.copyFileSync(wasmExec, path.join(outDir, 'wasm_exec.js'));
+    console.error('building the Jsonnet evaluator (go-jsonnet), first run only, about half a minute…');
+    await runGo(['build', '-trimpath', '-ldflags=-s -w', '-o', outFile, '.'], srcDir, {}, 'the Jsonnet evaluator');
   });
-  return { wasmPath: path.join(dir, 'jsonnet.wasm'), wasmExecPath: path.join(dir, 'wasm_exec.js') };
 }

@@ -1,6 +1,5 @@
-// Package main is hookrelay's Jsonnet evaluator: go-jsonnet, compiled to WebAssembly and called
-// from a Node worker thread (see src/templates/). This file holds the evaluation itself and builds
-// for any target, so `go test` can exercise and benchmark it natively; main_js.go exposes it to JS.
+// Package main is hookrelay's Jsonnet evaluator: go-jsonnet behind a small stdin/stdout protocol
+// (main.go). This file holds the evaluation itself, which `go test` exercises and benchmarks.
 package main
 
 import (

@@ -1,4 +1,4 @@
-module hookrelay/tools/jsonnet-wasm
+module hookrelay/tools/jsonnet
 
 go 1.24.5
 
