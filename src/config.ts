@@ -33,6 +33,8 @@ const schema = z.object({
   /** Evaluator processes rendering in parallel; 0 means min(2, cores). */
   TEMPLATE_POOL_SIZE: int(0, 0),
   TEMPLATE_MAX_MEMORY_MB: int(512, 16),
+  /** Delivery logs, stored events and failure mails older than this are deleted; 0 keeps them forever. */
+  DATA_RETENTION_DAYS: int(30, 0),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

@@ -3,6 +3,7 @@ import { loadConfig } from '../config';
 import { connectDatabase, disconnectDatabase } from '../db/connect';
 import { runSweeper } from '../delivery/ingest';
 import { createLogger } from '../logger';
+import { runRetentionSweeper } from '../retention/sweep';
 import { connectTemporalClient } from '../temporal/client';
 import { exitWhenParentDies, onShutdown } from '../process';
 import { createApp } from './app';
@@ -19,8 +20,12 @@ async function main() {
   });
   // Starts events whose post stored them but crashed before starting their workflow.
   const stopSweeper = runSweeper({ temporal, config }, (err) => logger.error('event sweeper failed', { err }));
+  // Deletes delivery logs, events and mails past DATA_RETENTION_DAYS, at start and then hourly.
+  const stopRetention = runRetentionSweeper({ retentionDays: config.DATA_RETENTION_DAYS, logger });
   onShutdown(async () => {
     stopSweeper();
+    // Not awaited: a long sweep must not hold up shutdown (its error after stop is not logged).
+    void stopRetention();
     await new Promise((resolve) => server.close(resolve));
     await temporal.connection.close();
     await disconnectDatabase();

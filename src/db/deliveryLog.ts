@@ -41,6 +41,7 @@ const deliveryLogSchema = new Schema(
   { versionKey: false },
 );
 deliveryLogSchema.index({ organizationId: 1, webhookId: 1, timestamp: -1 });
+deliveryLogSchema.index({ timestamp: 1 }); // the retention sweep's range delete, across organizations
 
 export type DeliveryLogFields = InferSchemaType<typeof deliveryLogSchema>;
 export const DeliveryLog = model('DeliveryLog', deliveryLogSchema);

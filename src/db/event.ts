@@ -3,7 +3,8 @@ import { Schema, model, type InferSchemaType } from 'mongoose';
 /**
  * Every accepted event, written once and never updated. `_id` is derived from (organization,
  * event id), so a second post of the same event collides on the primary key: that is the
- * idempotency record, and it outlives the workflow's retention and a restart of Temporal.
+ * idempotency record, and it outlives the workflow's retention and a restart of Temporal (it is kept
+ * DATA_RETENTION_DAYS, see src/retention/sweep.ts).
  *
  * Insert-only on purpose: the embedded FerretDB (SQLite) does not use its `_id` index, so every
  * update or lookup scans the table, while inserts stay cheap. Mutable state lives in small
@@ -29,6 +30,8 @@ const eventSchema = new Schema(
 );
 eventSchema.index({ organizationId: 1, eventType: 1, receivedAt: -1 });
 eventSchema.index({ organizationId: 1, incidentId: 1, eventAt: -1 });
+/** The retention sweep deletes by age across organizations (src/retention/sweep.ts). */
+eventSchema.index({ receivedAt: 1 });
 
 export type EventFields = InferSchemaType<typeof eventSchema>;
 export const StoredEvent = model('Event', eventSchema);

@@ -21,6 +21,8 @@ const mailSchema = new Schema(
   { versionKey: false, timestamps: { createdAt: 'created_at', updatedAt: false } },
 );
 mailSchema.index({ organizationId: 1, webhookId: 1, created_at: -1 });
+/** The retention sweep deletes by age across organizations (src/retention/sweep.ts). */
+mailSchema.index({ created_at: 1 });
 
 export const FailureMail = model('FailureMail', mailSchema);
 
