@@ -1,5 +1,10 @@
 import type { ErrorRequestHandler } from 'express';
 import type { ZodError } from 'zod';
+import { isStoreUnreachable } from '../db/errors';
+import { isTransientStoreError } from '../delivery/storeRetry';
+
+/** What a 503 answer asks the client to wait before trying again (`Retry-After`, in seconds). */
+export const RETRY_AFTER_SECONDS = 3;
 
 export interface FieldError {
   field: string;
@@ -42,7 +47,10 @@ export function errorBody(status: number, message: string, errors?: FieldError[]
   return { meta: { status, error_message: message, ...(errors?.length ? { errors } : {}) } };
 }
 
-/** The single error middleware: AppErrors as they are, body-parser errors mapped, the rest 500. */
+/**
+ * The single error middleware: AppErrors as they are, body-parser errors mapped, a busy or
+ * unreachable store 503, the rest 500. Every 503 is passing, so it says when to try again.
+ */
 export function errorMiddleware(log: (msg: string, err: unknown) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     let status = 500;
@@ -59,9 +67,14 @@ export function errorMiddleware(log: (msg: string, err: unknown) => void): Error
     } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
       status = err.status;
       message = err.message;
+    } else if (isTransientStoreError(err) || isStoreUnreachable(err)) {
+      status = 503;
+      message = 'the store is busy or unreachable; try again shortly';
+      log('store unavailable', err);
     } else {
       log('unhandled error', err);
     }
+    if (status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(status).json(errorBody(status, message, errors));
   };
 }

@@ -1,11 +1,13 @@
 import { createApiKey, type CreatedKey } from '../../src/access/keys';
+import { AttemptInFlight, DeliveryLog, attemptLogId } from '../../src/db/deliveryLog';
 import { startReceiver, type Receiver } from '../support/receiver';
-import { createWebhook, deliverEvent, freshEvent } from '../support/deliveries';
+import { createWebhook, deliverEvent, freshEvent, postEvent } from '../support/deliveries';
 import { call, startHarness, startWorker, testConfig, type Harness, type RunningWorker } from '../support/harness';
 
 describe('GET /v3/extensions/event-webhooks/{id}/logs and /mails', () => {
-  // No SMTP_URL: failure mails are kept in the store and read through the API.
-  const config = testConfig({ SMTP_URL: '' });
+  // No SMTP_URL: failure mails are kept in the store and read through the API. A long delivery
+  // timeout: a receiver holds a request open while the test reads the attempt in flight.
+  const config = testConfig({ SMTP_URL: '', DELIVERY_TIMEOUT_MS: '30000' });
   let h: Harness;
   let worker: RunningWorker;
   let receiver: Receiver;
@@ -118,5 +120,116 @@ describe('GET /v3/extensions/event-webhooks/{id}/logs and /mails', () => {
     expect(mail).toMatchObject({ url: `${receiver.url}/bad`, to: ['ops@acme.test'], status: 'stored' });
     expect(mail.text).toContain('Attempts:   2');
     expect(mail.text).toContain('Last error: HTTP 500');
+  });
+
+  test('when a receiver holds a request open, then the attempt is listed in_progress, and once answered only as its finished row', async () => {
+    const holder = await startReceiver();
+    try {
+      const wh = await createWebhook(owner.organizationId, {
+        urls: [{ url: `${holder.url}/hook`, method: 'POST' }],
+        max_retry: 0,
+      });
+      const whLogs = (query = '') => logs(query, owner.key, wh.id);
+      await deliverEvent(h.api, owner.key, h.temporal, freshEvent());
+      holder.setHandler(() => 'hold');
+      const posted = await postEvent(h.api, owner.key, freshEvent());
+      expect(posted.status).toBe(202);
+      await holder.waitForRequests(2);
+
+      const during = await whLogs();
+      expect(during.status).toBe(200);
+      expect(during.body.data.meta.total_count).toBe(2);
+      const [inFlight, finished] = during.body.data.result;
+      expect(inFlight).toMatchObject({
+        webhook_id: wh.id,
+        event_id: posted.body.data.event_id,
+        url: `${holder.url}/hook`,
+        attempt: 1,
+        max_attempts: 1,
+        outcome: 'in_progress',
+        status: null,
+        error: null,
+        duration_ms: null,
+        response: null,
+        trigger: 'event',
+        test: false,
+      });
+      expect(inFlight.request.headers['webhook-signature']).toBe('v1,********');
+      expect(finished.outcome).toBe('delivered');
+      // Filters and paging apply to attempts in flight like to finished ones.
+      expect((await whLogs('?outcome=in_progress')).body.data.result.map((r: any) => r.id)).toEqual([inFlight.id]);
+      expect((await whLogs('?outcome=delivered')).body.data.result.map((r: any) => r.id)).toEqual([finished.id]);
+      expect((await whLogs('?test=true')).body.data.meta.total_count).toBe(0);
+      expect((await whLogs('?test=false')).body.data.meta.total_count).toBe(2);
+      expect((await whLogs('?url=http%3A%2F%2Felsewhere.test%2F')).body.data.meta.total_count).toBe(0);
+      const second = await whLogs('?page-limit=1&offset=1');
+      expect(second.body.data.result.map((r: any) => r.id)).toEqual([finished.id]);
+      expect(second.body.data.meta).toMatchObject({ total_count: 2, limit: 1, offset: 1 });
+      expect((await logs('', (await createApiKey({ org: 'globex', role: 'owner' })).key, wh.id)).status).toBe(404);
+
+      holder.releaseHeld(200);
+      await h.temporal.workflow.getHandle(posted.body.data.workflow_id).result();
+      const after = await whLogs();
+      expect(after.body.data.meta.total_count).toBe(2);
+      // The finished row keeps the id the attempt had in flight.
+      expect(after.body.data.result.map((r: any) => [r.id, r.outcome])).toEqual([
+        [inFlight.id, 'delivered'],
+        [finished.id, 'delivered'],
+      ]);
+    } finally {
+      await holder.close();
+    }
+  });
+
+  test('when finished rows and marks interleave, then every page is the matching slice of one newest-first list, without marks already logged or of other organizations', async () => {
+    const wh = await createWebhook(owner.organizationId);
+    const t0 = Date.parse('2030-01-01T00:00:00Z');
+    const attempt = (n: number, at: number, organizationId = owner.organizationId) => ({
+      organizationId,
+      webhookId: wh.id,
+      deliveryId: `msg_${wh.id}_${n}`,
+      eventId: `evt-${n}`,
+      eventType: 'incident.triggered',
+      url: 'https://receiver.test/hook',
+      method: 'POST',
+      attempt: 1,
+      maxAttempts: 4,
+      trigger: 'event',
+      timestamp: new Date(t0 + at),
+    });
+    const markOf = (a: ReturnType<typeof attempt>) => ({ _id: `${a.deliveryId}\n${a.url}\n${a.attempt}`, ...a });
+    const rowOf = (a: ReturnType<typeof attempt>) => ({
+      _id: attemptLogId(a.deliveryId, a.url, a.attempt),
+      ...a,
+      outcome: 'delivered',
+      status: 200,
+    });
+    // Seconds apart: rows at 0, 2, 4, 6, 8, 10; marks at 1, 5, 10 (a tie with a row) and 11.
+    const rows = [0, 2, 4, 6, 8, 10].map((s, i) => attempt(i, s * 1000));
+    const marks = [1, 5, 10, 11].map((s, i) => attempt(100 + i, s * 1000));
+    // A mark left behind whose attempt was logged since, and one of another organization.
+    const stale = rows[3];
+    const foreign = attempt(200, 3000, 'some-other-org');
+    await DeliveryLog.insertMany(rows.map(rowOf));
+    await AttemptInFlight.insertMany([...marks, stale, foreign].map(markOf));
+
+    const whLogs = (query: string) => logs(query, owner.key, wh.id);
+    const all = (await whLogs('?page-limit=200')).body.data;
+    expect(all.meta.total_count).toBe(10);
+    const ids = all.result.map((r: any) => r.id);
+    expect(new Set(ids)).toEqual(new Set([...rows, ...marks].map((a) => String(rowOf(a)._id))));
+    const times = all.result.map((r: any) => Date.parse(r.timestamp));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    expect(all.result.filter((r: any) => r.outcome === 'in_progress')).toHaveLength(4);
+    for (const limit of [1, 3, 4]) {
+      for (let offset = 0; offset <= 11; offset++) {
+        const page = await whLogs(`?page-limit=${limit}&offset=${offset}`);
+        expect(page.body.data.result.map((r: any) => r.id)).toEqual(ids.slice(offset, offset + limit));
+        expect(page.body.data.meta.total_count).toBe(10);
+      }
+    }
+    const from = encodeURIComponent(new Date(t0 + 5000).toISOString());
+    expect((await whLogs(`?from=${from}`)).body.data.meta.total_count).toBe(6);
+    expect((await whLogs(`?outcome=in_progress&to=${from}`)).body.data.meta.total_count).toBe(2);
   });
 });

@@ -35,6 +35,7 @@ describe('GET /healthz and /readyz', () => {
     try {
       const res = await call(`http://127.0.0.1:${port}`, 'GET', '/readyz');
       expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(res.body.checks.store).toBe('ok');
       expect(res.body.checks.temporal).not.toBe('ok');
     } finally {

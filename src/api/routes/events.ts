@@ -19,9 +19,8 @@ export function eventRoutes(deps: { temporal: Client; config: Config }): Router 
       const accepted = await acceptEvent(deps, authOf(req).organizationId, parsed.data);
       res.status(202).json({ data: accepted });
     } catch (err) {
-      // Posting the same event again is safe: tell the producer to do so.
+      // Posting the same event again is safe: tell the producer to do so (503 adds Retry-After).
       if (isTransientStoreError(err)) {
-        res.set('Retry-After', '1');
         throw new AppError(503, 'the store is busy; post the event again');
       }
       throw err;

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { pingDatabase } from '../../db/connect';
+import { RETRY_AFTER_SECONDS } from '../errors';
 
 /** `/healthz`: the process is up. `/readyz`: Temporal and the store answer (503 with reasons if not). */
 export function healthRoutes(temporal: Client): Router {
@@ -14,6 +15,7 @@ export function healthRoutes(temporal: Client): Router {
       check('store', () => pingDatabase()),
     ]);
     const failing = checks.filter((c) => !c.ok);
+    if (failing.length) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(failing.length ? 503 : 200).json({
       status: failing.length ? 'unavailable' : 'ready',
       checks: Object.fromEntries(checks.map((c) => [c.name, c.ok ? 'ok' : c.reason])),

@@ -1,7 +1,8 @@
 import { Router, type Request } from 'express';
+import type { InferSchemaType } from 'mongoose';
 import { z } from 'zod';
 import type { Config } from '../../config';
-import { DeliveryLog, type DeliveryLogFields } from '../../db/deliveryLog';
+import { AttemptInFlight, DeliveryLog, attemptLogId, type DeliveryLogFields } from '../../db/deliveryLog';
 import { FailureMail } from '../../db/mail';
 import { TemplateError } from '../../delivery/custom';
 import { activeSecrets } from '../../delivery/signing';
@@ -19,7 +20,8 @@ const BASE = '/v3/extensions/event-webhooks';
 export const UNSAVED = 'unsaved';
 
 const logQuery = z.object({
-  outcome: z.enum(['delivered', 'retrying', 'failed', 'cancelled']).optional(),
+  // `in_progress`: attempts in flight, which have no log row yet.
+  outcome: z.enum(['delivered', 'retrying', 'failed', 'cancelled', 'in_progress']).optional(),
   event_type: z.string().min(1).optional(),
   url: z.string().min(1).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
@@ -43,32 +45,42 @@ function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T>
 }
 
 type LogRow = DeliveryLogFields & { _id: unknown };
+type InFlightRow = InferSchemaType<typeof AttemptInFlight.schema>;
 
-function logView(row: LogRow) {
+/**
+ * One shape for a finished attempt (its log row) and one in flight (`row` null: outcome
+ * `in_progress`, no answer yet). An attempt in flight has the id its log row will have.
+ */
+function attemptView(attempt: InFlightRow | LogRow, row: LogRow | null) {
   return {
-    id: String(row._id),
-    timestamp: row.timestamp,
-    webhook_id: row.webhookId,
-    delivery_id: row.deliveryId,
-    event_id: row.eventId,
-    event_type: row.eventType,
-    url: row.url,
-    method: row.method,
-    attempt: row.attempt,
-    max_attempts: row.maxAttempts,
-    outcome: row.outcome,
-    status: row.status ?? null,
-    error: row.error ?? null,
-    duration_ms: row.durationMs ?? null,
+    id: row ? String(row._id) : String(attemptLogId(attempt.deliveryId, attempt.url, attempt.attempt)),
+    timestamp: attempt.timestamp,
+    webhook_id: attempt.webhookId,
+    delivery_id: attempt.deliveryId,
+    event_id: attempt.eventId,
+    event_type: attempt.eventType,
+    url: attempt.url,
+    method: attempt.method,
+    attempt: attempt.attempt,
+    max_attempts: attempt.maxAttempts,
+    outcome: row ? row.outcome : 'in_progress',
+    status: row?.status ?? null,
+    error: row?.error ?? null,
+    duration_ms: row?.durationMs ?? null,
     request: {
-      headers: Object.fromEntries((row.requestHeaders ?? []).map((h) => [h.name, h.value])),
-      body: row.requestBody,
+      headers: Object.fromEntries((attempt.requestHeaders ?? []).map((h) => [h.name, h.value])),
+      body: attempt.requestBody,
     },
-    response: { body: row.responseBody ?? null },
-    trigger: row.trigger,
-    test: row.test,
+    response: row ? { body: row.responseBody ?? null } : null,
+    trigger: attempt.trigger,
+    test: row ? row.test : attempt.trigger === 'test',
   };
 }
+type AttemptView = ReturnType<typeof attemptView>;
+
+/** Newest first; at equal times by id, which for log rows is the store's own tie-break (`_id: -1`). */
+const newestFirst = (a: AttemptView, b: AttemptView) =>
+  b.timestamp.getTime() - a.timestamp.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /**
  * Per-webhook delivery routes: test sends, logs and failure mails, for webhook managers of the
@@ -138,21 +150,46 @@ export function webhookDeliveryRoutes(deps: { config: Config }): Router {
   router.get(`${BASE}/:id/logs`, ...manager, async (req, res) => {
     const webhook = await webhookOf(req);
     const q = parseQuery(logQuery, req.query);
-    const filter: Record<string, unknown> = { organizationId: webhook.organizationId, webhookId: String(webhook._id) };
-    if (q.outcome) filter.outcome = q.outcome;
-    if (q.event_type) filter.eventType = q.event_type;
-    if (q.url) filter.url = q.url;
-    if (q.test) filter.test = q.test === 'true';
+    // Filters both sources share; `outcome` and `test` differ (a mark has no outcome, only a trigger).
+    const common: Record<string, unknown> = { organizationId: webhook.organizationId, webhookId: String(webhook._id) };
+    if (q.event_type) common.eventType = q.event_type;
+    if (q.url) common.url = q.url;
     if (q.from || q.to) {
-      filter.timestamp = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
+      common.timestamp = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
     }
+    const finishedFilter: Record<string, unknown> = { ...common };
+    if (q.outcome) finishedFilter.outcome = q.outcome;
+    if (q.test) finishedFilter.test = q.test === 'true';
+    const inFlightFilter: Record<string, unknown> = { ...common };
+    if (q.test) inFlightFilter.trigger = q.test === 'true' ? 'test' : { $ne: 'test' };
+    const wantFinished = q.outcome !== 'in_progress';
+    const wantInFlight = !q.outcome || q.outcome === 'in_progress';
     const limit = q['page-limit'];
     const offset = q.offset;
-    const [rows, total] = await Promise.all([
-      DeliveryLog.find(filter).sort({ timestamp: -1, _id: -1 }).skip(offset).limit(limit).lean<LogRow[]>(),
-      DeliveryLog.countDocuments(filter),
-    ]);
-    res.json({ data: { result: rows.map(logView), meta: { total_count: total, limit, offset } } });
+
+    const marks = wantInFlight ? await AttemptInFlight.find(inFlightFilter).lean<InFlightRow[]>() : [];
+    // The page [offset, offset + limit) of both sources merged holds at most `marks.length` rows
+    // from marks, so the log rows in it lie within [offset - marks.length, offset + limit): read
+    // that window, merge, and cut the page out of it.
+    const skip = Math.max(0, offset - marks.length);
+    const [rows, finishedTotal] = wantFinished
+      ? await Promise.all([
+          DeliveryLog.find(finishedFilter)
+            .sort({ timestamp: -1, _id: -1 })
+            .skip(skip)
+            .limit(offset + limit - skip)
+            .lean<LogRow[]>(),
+          DeliveryLog.countDocuments(finishedFilter),
+        ])
+      : [[], 0];
+    // Checked after the rows were read, so an attempt that finished meanwhile is never listed twice
+    // (at worst it is missing from this one answer). A mark left by a dead worker whose attempt was
+    // logged since ("interrupted") is skipped the same way.
+    const inFlight = await unfinished(marks);
+    const page = [...rows.map((r) => attemptView(r, r)), ...inFlight.map((m) => attemptView(m, null))]
+      .sort(newestFirst)
+      .slice(offset - skip, offset - skip + limit);
+    res.json({ data: { result: page, meta: { total_count: finishedTotal + inFlight.length, limit, offset } } });
   });
 
   router.get(`${BASE}/:id/mails`, ...manager, async (req, res) => {
@@ -181,4 +218,12 @@ export function webhookDeliveryRoutes(deps: { config: Config }): Router {
   });
 
   return router;
+}
+
+/** The marks whose attempt has no log row yet. */
+async function unfinished(marks: InFlightRow[]): Promise<InFlightRow[]> {
+  if (!marks.length) return marks;
+  const ids = marks.map((m) => attemptLogId(m.deliveryId, m.url, m.attempt));
+  const logged = new Set((await DeliveryLog.find({ _id: { $in: ids } }, { _id: 1 }).lean()).map((r) => String(r._id)));
+  return marks.filter((_, i) => !logged.has(String(ids[i])));
 }
