@@ -5,7 +5,10 @@
  * accept→receipt latency, lost and duplicated deliveries, and the ceiling of a plain Node loop
  * POSTing to the same receiver. Stops everything by itself.
  *
- *   npm run bench -- --events 2000 --webhooks 2 --concurrency 32 [--rate 10]
+ *   npm run bench -- --events 2000 --webhooks 2 --concurrency 32 [--rate 10] [--template slack]
+ *
+ * --template <slug> makes every webhook a custom payload from that library template, so each
+ * delivery also renders Jsonnet in the worker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -22,6 +25,7 @@ import { DeliveryLog } from '../src/db/deliveryLog';
 import { Webhook } from '../src/db/webhook';
 import { deliveryIdOf } from '../src/delivery/signing';
 import { sampleEvent } from '../src/payloads/samples';
+import { libraryTemplate } from '../src/templates/library';
 import { freePort, startStack } from '../src/stack';
 import { waitForTemporal } from '../src/temporal/client';
 
@@ -39,6 +43,15 @@ const CONCURRENCY = flag('concurrency', 32);
 const DRAIN_TIMEOUT_MS = flag('drain-timeout', 1200) * 1000;
 /** Posts per second; 0 (default) posts as fast as the API accepts (a burst that builds a backlog). */
 const RATE = flag('rate', 0);
+const TEMPLATE_SLUG = (() => {
+  const i = process.argv.indexOf('--template');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
+const template = TEMPLATE_SLUG === undefined ? undefined : libraryTemplate(TEMPLATE_SLUG);
+if (TEMPLATE_SLUG !== undefined && !template) {
+  console.error(`--template: no library template '${TEMPLATE_SLUG}' (see src/templates/library/)`);
+  process.exit(2);
+}
 
 const percentile = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
@@ -186,6 +199,11 @@ async function main() {
         name: `bench ${i}`,
         trigger_type: 'automatic',
         version: 'v2',
+        ...(template && {
+          payload_type: 'custom',
+          custom_payload: template['template-code'],
+          custom_payload_template_slug: template.slug,
+        }),
         triggers: [{ event_class: 'incident', event_type: 'incident.triggered' }],
         urls: [{ url: `${receiver.url}/hook/${i}`, method: 'POST' }],
         secrets: [
@@ -286,7 +304,7 @@ async function main() {
     console.log(
       [
         '',
-        `hookrelay bench: ${EVENTS} events × ${WEBHOOKS} webhooks (1 URL each), ${CONCURRENCY} concurrent posts${RATE ? ` paced at ${RATE}/s` : ''}, ${os.cpus().length} CPUs`,
+        `hookrelay bench: ${EVENTS} events × ${WEBHOOKS} webhooks (1 URL each${template ? `, custom payload '${template.slug}'` : ''}), ${CONCURRENCY} concurrent posts${RATE ? ` paced at ${RATE}/s` : ''}, ${os.cpus().length} CPUs`,
         `  events accepted        ${acceptedAt.size} (${rejected} rejected, ${reposts} posts repeated after a 5xx) in ${fmt(acceptSeconds, 1)} s = ${fmt(acceptedAt.size / acceptSeconds)} events/s`,
         `  deliveries received    ${latencies.length} of ${expected} in ${fmt(deliverSeconds, 1)} s = ${fmt(latencies.length / deliverSeconds)} deliveries/s`,
         `  accept→receipt         p50 ${fmt(percentile(latencies, 50))} ms, p95 ${fmt(percentile(latencies, 95))} ms, p99 ${fmt(percentile(latencies, 99))} ms`,
