@@ -34,7 +34,8 @@ const schema = z.object({
   TEMPLATE_POOL_SIZE: int(0, 0),
   TEMPLATE_MAX_MEMORY_MB: int(512, 16),
   /** Delivery logs, stored events and failure mails older than this are deleted; 0 keeps them forever. */
-  DATA_RETENTION_DAYS: int(30, 0),
+  // At most 100 years: beyond some 270,000 days the cutoff date is not a valid Date.
+  DATA_RETENTION_DAYS: int(30, 0).pipe(z.number().max(36_500)),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

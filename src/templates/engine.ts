@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
+import { stopChildProcess } from '../process';
 import { ensureJsonnetEvaluator } from '../stack/binaries';
 import type { Json } from '../shared/types';
 import { loadConfig, type Config } from '../config';
@@ -52,6 +53,14 @@ export interface TemplateEngine {
   close(): Promise<void>;
 }
 
+/**
+ * The engine itself cannot render (the evaluator cannot be built or started, or died under a render
+ * it did not cause): not the template's fault, so worth retrying later. The API answers 503.
+ */
+export class TemplateEngineUnavailable extends Error {
+  override name = 'TemplateEngineUnavailable';
+}
+
 /** "message (line L, column C)": for logs and error strings that carry no structure. */
 export function formatTemplateError(error: TemplateError): string {
   return error.line ? `${error.message} (line ${error.line}, column ${error.column})` : error.message;
@@ -61,6 +70,8 @@ interface Task {
   id: number;
   source: string;
   rootJson: string;
+  /** Set once the task was requeued after its evaluator died of something else than the template. */
+  requeued?: boolean;
   resolve(result: RenderResult): void;
   reject(err: Error): void;
 }
@@ -68,6 +79,8 @@ interface Task {
 interface Slot {
   child: ChildProcess;
   ready: boolean;
+  /** Killed by the pool, waiting for its 'close': takes no more work. */
+  retired?: boolean;
   task?: Task;
   timer?: NodeJS.Timeout;
   /** The start of the process's stderr: the Go runtime says there why it aborted (a stack trace follows). */
@@ -102,6 +115,7 @@ class ProcessPool implements TemplateEngine {
     if (typeof source !== 'string') throw new TypeError('template source must be a string');
     const rootJson = JSON.stringify(root ?? null);
     await this.load();
+    if (this.closed) throw new Error('the template engine is closed');
     return new Promise<RenderResult>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, source, rootJson, resolve, reject });
       this.fill();
@@ -123,14 +137,19 @@ class ProcessPool implements TemplateEngine {
       slots.map((slot) => {
         if (slot.timer) clearTimeout(slot.timer);
         slot.task?.reject(new Error('the template engine was closed'));
-        return stopProcess(slot.child);
+        return stopChildProcess(slot.child, 1000);
       }),
     );
   }
 
   /** Builds the evaluator on the first run on a machine; later calls reuse the path. */
   private load(): Promise<string> {
-    this.loading ??= ensureJsonnetEvaluator().then((binary) => (this.binary = binary));
+    this.loading ??= ensureJsonnetEvaluator().then(
+      (binary) => (this.binary = binary),
+      (err: Error) => {
+        throw new TemplateEngineUnavailable(`the Jsonnet evaluator could not be built: ${err.message}`);
+      },
+    );
     // A failed build is retried by the next render rather than remembered forever.
     this.loading.catch(() => (this.loading = undefined));
     return this.loading;
@@ -151,7 +170,10 @@ class ProcessPool implements TemplateEngine {
   }
 
   private spawn(binary: string): void {
-    const child = spawn(binary, [`-max-heap-bytes=${this.maxHeapBytes}`], {
+    // The evaluator's own time limit is a backstop for when this process dies mid-render and
+    // cannot kill it: it is never reached while the pool's timer runs.
+    const args = [`-max-heap-bytes=${this.maxHeapBytes}`, `-max-render=${2 * this.timeoutMs + 1000}ms`];
+    const child = spawn(binary, args, {
       // Nothing of this process's environment (store URIs, SMTP credentials) is the evaluator's.
       env: {},
       cwd: os.tmpdir(),
@@ -160,7 +182,12 @@ class ProcessPool implements TemplateEngine {
     const slot: Slot = { child, ready: false, stderr: '' };
     this.slots.add(slot);
     const replies = new ReplyReader((header, body) => this.onReply(slot, header, body));
-    child.stdout!.on('data', (chunk: Buffer) => replies.push(chunk));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (!replies.push(chunk)) {
+        slot.stderr ||= 'a reply the engine does not understand (HOOKRELAY_JSONNET_BIN from another version?)';
+        this.retire(slot);
+      }
+    });
     child.stderr!.on('data', (chunk: Buffer) => {
       if (slot.stderr.length < 4096) slot.stderr += chunk.toString();
     });
@@ -189,30 +216,45 @@ class ProcessPool implements TemplateEngine {
   private onExit(slot: Slot, how: string): void {
     if (!this.slots.delete(slot)) return;
     if (slot.timer) clearTimeout(slot.timer);
-    if (slot.task) {
-      slot.task.resolve({ ok: false, error: { message: crashMessage(slot.stderr, how) } });
-    } else if (!slot.ready && ++this.startFailures >= MAX_START_FAILURES) {
-      const broken = new Error(
+    const task = slot.task;
+    if (task && /stack overflow|stack exceeds/.test(slot.stderr)) {
+      task.resolve({
+        ok: false,
+        error: { message: 'the template recursed too deeply (the evaluator ran out of stack)' },
+      });
+    } else if (task) {
+      // Killed from outside (the OOM killer, an operator): not the template's doing. It gets one
+      // more try on a fresh evaluator, then the caller learns the engine is failing.
+      if (task.requeued) {
+        const why = `${how} ${slot.stderr.trim().slice(0, 200)}`.trim();
+        task.reject(new TemplateEngineUnavailable(`the Jsonnet evaluator died twice under one render (${why})`));
+      } else {
+        task.requeued = true;
+        this.queue.unshift(task);
+      }
+    } else if (!slot.ready && !slot.retired && ++this.startFailures >= MAX_START_FAILURES) {
+      const broken = new TemplateEngineUnavailable(
         `the template engine cannot start its evaluator: ${how} ${slot.stderr.trim().slice(0, 500)}`.trim(),
       );
-      for (const task of this.queue.splice(0)) task.reject(broken);
+      for (const queued of this.queue.splice(0)) queued.reject(broken);
       this.startFailures = 0;
       return;
     }
     this.fill();
+    this.dispatch();
   }
 
-  /** Takes a process out of the pool, kills it, and lets fill() start a fresh one. */
+  /** Kills a process; its 'close' (onExit) takes it out of the pool and starts a fresh one. */
   private retire(slot: Slot): void {
-    this.slots.delete(slot);
+    slot.retired = true;
     slot.child.kill('SIGKILL');
-    this.fill();
+    this.keepAlive();
   }
 
   private dispatch(): void {
     for (const slot of this.slots) {
       if (!this.queue.length) break;
-      if (!slot.ready || slot.task) continue;
+      if (!slot.ready || slot.retired || slot.task) continue;
       const task = this.queue.shift()!;
       slot.task = task;
       slot.timer = setTimeout(() => {
@@ -234,7 +276,8 @@ class ProcessPool implements TemplateEngine {
   /** Processes keep this one alive only while there is work: a render, or a queue to start for. */
   private keepAlive(): void {
     for (const slot of this.slots) {
-      const busy = Boolean(slot.task || (this.queue.length && !slot.ready));
+      // A retired process is held until its 'close', which starts the replacement queued work needs.
+      const busy = Boolean(slot.task || slot.retired || (this.queue.length && !slot.ready));
       const { child } = slot;
       for (const handle of [child, child.stdin, child.stdout, child.stderr] as unknown as Referable[]) {
         if (busy) handle.ref();
@@ -259,34 +302,23 @@ class ReplyReader {
 
   constructor(private readonly onReply: (header: string[], body: string) => void) {}
 
-  push(chunk: Buffer): void {
+  /** False when the output is not the protocol: the process must go. */
+  push(chunk: Buffer): boolean {
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     for (;;) {
       const newline = this.pending.indexOf(10);
-      if (newline < 0) return;
+      if (newline < 0) return true;
       const header = this.pending.toString('utf8', 0, newline).split(' ');
-      const end = newline + 1 + (header[0] === 'ready' ? 0 : Number(header[4]));
-      if (this.pending.length < end) return;
+      const ready = header[0] === 'ready' && header.length === 2;
+      const length = ready ? 0 : header.length === 5 ? Number(header[4]) : NaN;
+      if (!Number.isSafeInteger(length) || length < 0) return false;
+      const end = newline + 1 + length;
+      if (this.pending.length < end) return true;
       const body = this.pending.toString('utf8', newline + 1, end);
       this.pending = this.pending.subarray(end);
       this.onReply(header, body);
     }
   }
-}
-
-/** Why an evaluator died under a render, from its exit and what the Go runtime printed. */
-function crashMessage(stderr: string, how: string): string {
-  if (/stack overflow|stack exceeds/.test(stderr))
-    return 'the template recursed too deeply (the evaluator ran out of stack)';
-  return `the template crashed the evaluator (${how})`;
-}
-
-function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('close', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 /** header: "<id> <ok|error|fatal> <line> <column> <bodyBytes>"; body: the output JSON or the error message. */

@@ -232,4 +232,26 @@ describe('GET /v3/extensions/event-webhooks/{id}/logs and /mails', () => {
     expect((await whLogs(`?from=${from}`)).body.data.meta.total_count).toBe(6);
     expect((await whLogs(`?outcome=in_progress&to=${from}`)).body.data.meta.total_count).toBe(2);
   });
+
+  test('when a mark is older than an attempt can run, then it is not listed as in progress (its process died)', async () => {
+    const wh = await createWebhook(owner.organizationId);
+    const mark = (n: number, ageMs: number) => ({
+      _id: `msg_${wh.id}_${n}\nhttps://receiver.test/hook\n1`,
+      organizationId: owner.organizationId,
+      webhookId: wh.id,
+      deliveryId: `msg_${wh.id}_${n}`,
+      eventId: `evt-${n}`,
+      eventType: 'incident.triggered',
+      url: 'https://receiver.test/hook',
+      method: 'POST',
+      attempt: 1,
+      maxAttempts: 4,
+      trigger: 'event',
+      timestamp: new Date(Date.now() - ageMs),
+    });
+    await AttemptInFlight.insertMany([mark(1, 1000), mark(2, 60 * 60 * 1000)]);
+    const listed = (await logs('?outcome=in_progress', owner.key, wh.id)).body.data;
+    expect(listed.result.map((r: any) => r.delivery_id)).toEqual([`msg_${wh.id}_1`]);
+    expect(listed.meta.total_count).toBe(1);
+  });
 });

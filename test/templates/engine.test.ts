@@ -2,11 +2,24 @@
  * The Jsonnet engine itself: the language and standard library as the reference implementation
  * has them, errors placed in the user's template, and the limits (time, output size, no files).
  */
-import { createTemplateEngine, formatTemplateError, type TemplateEngine } from '../../src/templates/engine';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  TemplateEngineUnavailable,
+  createTemplateEngine,
+  formatTemplateError,
+  type TemplateEngine,
+} from '../../src/templates/engine';
 import { sampleEvent } from '../../src/payloads/samples';
 
 /** The first render on a fresh machine builds the evaluator (go build of tools/jsonnet). */
 const FIRST_RENDER_TIMEOUT = 10 * 60_000;
+
+/** Runs for minutes: nested folds over 10^10 additions. */
+const endlessTemplate =
+  'std.foldl(function(a, i) std.foldl(function(b, j) b + j, std.range(1, 100000), a), std.range(1, 100000), 0)';
 
 let engine: TemplateEngine;
 const root = sampleEvent('incident.triggered');
@@ -163,10 +176,8 @@ describe('limits', () => {
   });
 
   it('when a template runs past the time limit, then its process is stopped, the error says so, and later renders work', async () => {
-    const endless =
-      'std.foldl(function(a, i) std.foldl(function(b, j) b + j, std.range(1, 100000), a), std.range(1, 100000), 0)';
     const started = Date.now();
-    const error = await failure(endless);
+    const error = await failure(endlessTemplate);
     const elapsed = Date.now() - started;
     expect(error.message).toBe('the template ran longer than the 1000 ms limit and was stopped');
     expect(elapsed).toBeGreaterThanOrEqual(1000);
@@ -211,5 +222,112 @@ describe('limits', () => {
     const closed = createTemplateEngine();
     await closed.close();
     await expect(closed.render('1', null)).rejects.toThrow(/closed/);
+  });
+
+  it('when the engine is closed while a render waits to start, then that render is refused', async () => {
+    const closing = createTemplateEngine();
+    const pending = closing.render('1', null);
+    await closing.close();
+    await expect(pending).rejects.toThrow(/closed/);
+  });
+});
+
+/** Evaluator processes this process started (Linux /proc). */
+function evaluatorPids(): number[] {
+  return fs
+    .readdirSync('/proc/self/task')
+    .flatMap((task) => fs.readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' '))
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('-max-render'));
+}
+
+/** Gone: no such process, or a zombie waiting for whoever adopted it. */
+function isGone(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+async function waitUntil(what: string, check: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('evaluator processes', () => {
+  it('when an evaluator is killed from outside, then the next render runs on a fresh one and succeeds', async () => {
+    const own = createTemplateEngine({ poolSize: 1 });
+    try {
+      await own.ready();
+      const before = evaluatorPids();
+      expect(before.length).toBeGreaterThan(0);
+      for (const pid of before) process.kill(pid, 'SIGKILL');
+      expect(await own.render('{ a: root }', 1)).toMatchObject({ ok: true, value: { a: 1 } });
+      expect(evaluatorPids().some((pid) => before.includes(pid))).toBe(false);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('when the process using the engine dies mid-render, then its evaluator stops too', async () => {
+    const script = `
+      const { createTemplateEngine } = require(${JSON.stringify(path.resolve(__dirname, '../../src/templates/engine.ts'))});
+      const engine = createTemplateEngine({ poolSize: 1, timeoutMs: 60000 });
+      engine.ready().then(() => {
+        void engine.render(${JSON.stringify(endlessTemplate)}, null);
+        setTimeout(() => process.exit(0), 300);
+      });`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: 'ignore' });
+    let evaluator: number | undefined;
+    // The evaluator is the child's child: find it while the render runs.
+    await waitUntil(
+      'the evaluator runs',
+      () => {
+        try {
+          const kids = fs
+            .readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')
+            .split(' ')
+            .filter(Boolean);
+          evaluator = kids
+            .map(Number)
+            .find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('-max-render'));
+        } catch {
+          // not started yet
+        }
+        return evaluator !== undefined;
+      },
+      60_000,
+    );
+    await new Promise((resolve) => child.once('exit', resolve));
+    await waitUntil('the orphaned evaluator exits', () => isGone(evaluator!), 3000);
+  }, 90_000);
+
+  it('when the evaluator answers outside the protocol, then the render is refused as an engine failure, not a template error', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-jsonnet-'));
+    const fake = path.join(dir, 'jsonnet');
+    // Says ready, then answers a request with a line that is no reply.
+    fs.writeFileSync(fake, '#!/bin/sh\necho "ready fake"\nread line\necho "not a reply"\nexec sleep 30\n', {
+      mode: 0o755,
+    });
+    const saved = process.env.HOOKRELAY_JSONNET_BIN;
+    process.env.HOOKRELAY_JSONNET_BIN = fake;
+    const broken = createTemplateEngine({ poolSize: 1, timeoutMs: 5000 });
+    try {
+      const started = Date.now();
+      const outcome = broken.render('1', null);
+      await expect(outcome).rejects.toBeInstanceOf(TemplateEngineUnavailable);
+      await expect(outcome).rejects.toThrow(/died twice/);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      if (saved === undefined) delete process.env.HOOKRELAY_JSONNET_BIN;
+      else process.env.HOOKRELAY_JSONNET_BIN = saved;
+      await broken.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

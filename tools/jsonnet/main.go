@@ -9,8 +9,10 @@
 //	response: "<id> <status> <line> <column> <bodyBytes>\n" <output JSON, or the error message>
 //
 // status is "ok", "error" (the template failed), or "fatal": the template failed and the process
-// is exiting, which it does when that render's heap passes -max-heap-bytes. It also exits when
-// stdin closes (its parent is gone).
+// is exiting. While a render runs, a watchdog ends the process with a fatal response when the
+// heap passes -max-heap-bytes or the render passes -max-render-ms (a backstop: the pool kills
+// sooner), and without one when the parent process is gone. Idle, the process exits when stdin
+// closes.
 package main
 
 import (
@@ -27,11 +29,9 @@ import (
 	"time"
 )
 
-// exitOutOfMemory is the exit status after the heap watchdog stopped a render.
-const exitOutOfMemory = 3
-
 func main() {
 	maxHeap := flag.Int64("max-heap-bytes", 512<<20, "stop a render whose heap grows past this")
+	maxRender := flag.Duration("max-render", 10*time.Second, "stop a render that runs longer than this")
 	maxStack := flag.Int("max-stack-bytes", 64<<20, "deepest goroutine stack (deep tailstrict recursion)")
 	flag.Parse()
 	// Beyond this the Go runtime aborts with "stack overflow" on stderr, which the pool reports as
@@ -44,8 +44,8 @@ func main() {
 	// Collect harder near the cap, so only a render whose live data is that large reaches it.
 	debug.SetMemoryLimit(*maxHeap * 7 / 8)
 
-	out := &responder{w: bufio.NewWriterSize(os.Stdout, 64<<10)}
-	go out.watchHeap(uint64(*maxHeap))
+	out := &responder{w: bufio.NewWriterSize(os.Stdout, 64<<10), started: make(chan struct{}, 1)}
+	go out.watch(limits{heapBytes: uint64(*maxHeap), render: *maxRender, parent: os.Getppid()})
 	out.ready(version())
 
 	in := bufio.NewReaderSize(os.Stdin, 64<<10)
@@ -95,12 +95,14 @@ func readRequest(in *bufio.Reader) (request, error) {
 	return request{id: f[0], maxBytes: n[0], source: string(body[:n[1]]), root: string(body[n[1]:])}, nil
 }
 
-// responder writes responses; the heap watchdog may answer for the render in flight, so both
-// go through its lock.
+// responder writes responses; the watchdog may answer for the render in flight, so both go
+// through its lock.
 type responder struct {
 	mu       sync.Mutex
 	w        *bufio.Writer
 	inFlight string
+	since    time.Time
+	started  chan struct{} // wakes the watchdog when a render begins
 }
 
 func (r *responder) ready(version string) {
@@ -112,8 +114,12 @@ func (r *responder) ready(version string) {
 
 func (r *responder) begin(id string) {
 	r.mu.Lock()
-	r.inFlight = id
+	r.inFlight, r.since = id, time.Now()
 	r.mu.Unlock()
+	select {
+	case r.started <- struct{}{}:
+	default: // already awake
+	}
 }
 
 func (r *responder) finish(id string, res Result) {
@@ -142,19 +148,49 @@ func (r *responder) flush() {
 	}
 }
 
-// watchHeap stops the process when the heap passes limit: a template building an enormous value
-// would otherwise take the machine's memory before the time limit stops it.
-func (r *responder) watchHeap(limit uint64) {
+type limits struct {
+	heapBytes uint64
+	render    time.Duration
+	parent    int
+}
+
+// watch checks the render in flight every few milliseconds, and sleeps while there is none. A
+// template building an enormous value would otherwise take the machine's memory before the time
+// limit stops it; and a render must not outlive a parent that died without killing it (stdin is
+// only read between renders).
+func (r *responder) watch(l limits) {
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	for range time.Tick(5 * time.Millisecond) {
-		metrics.Read(sample)
-		if sample[0].Value.Uint64() <= limit {
-			continue
+	for range r.started {
+		ticker := time.NewTicker(5 * time.Millisecond)
+		for range ticker.C {
+			r.mu.Lock()
+			id, since := r.inFlight, r.since
+			r.mu.Unlock()
+			if id == "" {
+				break
+			}
+			if os.Getppid() != l.parent {
+				os.Exit(1)
+			}
+			metrics.Read(sample)
+			if heap := sample[0].Value.Uint64(); heap > l.heapBytes {
+				r.stop(id, fmt.Sprintf("the template used more than %d MiB of memory and was stopped", l.heapBytes>>20))
+			}
+			if time.Since(since) > l.render {
+				r.stop(id, fmt.Sprintf("the template ran longer than %s and was stopped", l.render))
+			}
 		}
-		r.mu.Lock()
-		if r.inFlight != "" {
-			r.write(r.inFlight, Result{Message: fmt.Sprintf("the template used more than %d MiB of memory and was stopped", limit>>20)}, true)
-		}
-		os.Exit(exitOutOfMemory)
+		ticker.Stop()
 	}
+}
+
+// stop answers for render id and exits, unless that render has finished meanwhile.
+func (r *responder) stop(id, message string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.inFlight != id {
+		return
+	}
+	r.write(id, Result{Message: message}, true)
+	os.Exit(3)
 }

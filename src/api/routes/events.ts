@@ -2,7 +2,6 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import { acceptEvent, eventEnvelopeSchema } from '../../delivery/ingest';
-import { isTransientStoreError } from '../../delivery/storeRetry';
 import { authOf, requireAuth } from '../auth';
 import { AppError, fieldErrors } from '../errors';
 
@@ -15,16 +14,10 @@ export function eventRoutes(deps: { temporal: Client; config: Config }): Router 
       const errors = fieldErrors(parsed.error);
       throw AppError.badRequest(`invalid event: ${errors[0].field} ${errors[0].message}`, errors);
     }
-    try {
-      const accepted = await acceptEvent(deps, authOf(req).organizationId, parsed.data);
-      res.status(202).json({ data: accepted });
-    } catch (err) {
-      // Posting the same event again is safe: tell the producer to do so (503 adds Retry-After).
-      if (isTransientStoreError(err)) {
-        throw new AppError(503, 'the store is busy; post the event again');
-      }
-      throw err;
-    }
+    // A busy store answers 503 with Retry-After (the error middleware): posting the same event
+    // again is safe.
+    const accepted = await acceptEvent(deps, authOf(req).organizationId, parsed.data);
+    res.status(202).json({ data: accepted });
   });
   return router;
 }

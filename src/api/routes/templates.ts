@@ -66,12 +66,8 @@ export function templateRoutes(config: Config): Router {
           },
         ]);
       }
-      let result;
-      try {
-        result = await validateTemplate(sharedTemplateEngine(config), custom_payload, [eventType]);
-      } catch (err) {
-        throw new AppError(503, `the template engine is unavailable: ${err instanceof Error ? err.message : err}`);
-      }
+      // A failing engine rejects with TemplateEngineUnavailable: 503 from the error middleware.
+      const result = await validateTemplate(sharedTemplateEngine(config), custom_payload, [eventType]);
       res.json({
         data: result.ok
           ? { valid: true, event_type: eventType, rendered: result.rendered[0].value }

@@ -11,6 +11,7 @@ import { newSecretValue } from '../../webhooks/secrets';
 import { parseWebhookRequest } from '../../webhooks/schema';
 import { findWebhook } from '../../webhooks/service';
 import { checkWebhook } from '../../webhooks/validate';
+import { ATTEMPT_TIMEOUT_MARGIN_MS } from '../../shared/delivery';
 import type { WebhookVersion } from '../../shared/types';
 import { authOf, requireAuth, requireWebhookManager } from '../auth';
 import { AppError, fieldErrors } from '../errors';
@@ -167,7 +168,14 @@ export function webhookDeliveryRoutes(deps: { config: Config }): Router {
     const limit = q['page-limit'];
     const offset = q.offset;
 
-    const marks = wantInFlight ? await AttemptInFlight.find(inFlightFilter).lean<InFlightRow[]>() : [];
+    // A mark older than an attempt's deadline belongs to a worker or API process that died: that
+    // attempt is not running, and the next attempt will log it as interrupted.
+    const running = Date.now() - (deps.config.DELIVERY_TIMEOUT_MS + ATTEMPT_TIMEOUT_MARGIN_MS);
+    const marks = wantInFlight
+      ? (await AttemptInFlight.find(inFlightFilter).lean<InFlightRow[]>()).filter(
+          (m) => m.timestamp.getTime() >= running,
+        )
+      : [];
     // The page [offset, offset + limit) of both sources merged holds at most `marks.length` rows
     // from marks, so the log rows in it lie within [offset - marks.length, offset + limit): read
     // that window, merge, and cut the page out of it.
