@@ -2,6 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import type { ZodError } from 'zod';
 import { isStoreUnreachable } from '../db/errors';
 import { isTransientStoreError } from '../delivery/storeRetry';
+import { isTemporalUnavailable } from '../temporal/client';
 import { TemplateEngineUnavailable } from '../templates/engine';
 
 /** What a 503 answer asks the client to wait before trying again (`Retry-After`, in seconds). */
@@ -50,7 +51,7 @@ export function errorBody(status: number, message: string, errors?: FieldError[]
 
 /**
  * The single error middleware: AppErrors as they are, body-parser errors mapped, a busy or
- * unreachable store or a failing template engine 503, the rest 500. Every 503 is passing, so it says when to try again.
+ * unreachable store or Temporal, or a failing template engine 503, the rest 500. Every 503 is passing, so it says when to try again.
  */
 export function errorMiddleware(log: (msg: string, err: unknown) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
@@ -72,6 +73,10 @@ export function errorMiddleware(log: (msg: string, err: unknown) => void): Error
       status = 503;
       message = 'the store is busy or unreachable; try again shortly';
       log('store unavailable', err);
+    } else if (isTemporalUnavailable(err)) {
+      status = 503;
+      message = 'Temporal is unreachable; try again shortly';
+      log('temporal unavailable', err);
     } else if (err instanceof TemplateEngineUnavailable) {
       status = 503;
       message = `the template engine is unavailable: ${err.message}`;

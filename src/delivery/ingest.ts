@@ -137,20 +137,27 @@ async function insertEvent(organizationId: string, envelope: EventEnvelopeV2, bo
 }
 
 /** Starts the workflow (duplicate when it was started before), then drops the pending mark. */
+/** How long starting a workflow may take before the post answers 503. */
+const START_DEADLINE_MS = 5000;
+
 async function startEventWorkflow(deps: IngestDeps, organizationId: string, envelope: EventEnvelopeV2) {
   const workflowId = eventWorkflowId(organizationId, envelope.event.id);
   let runId: string | null;
   let duplicate = false;
   try {
     const input: EventWorkflowInput = { organizationId, envelope };
-    const handle = await deps.temporal.workflow.start('eventDeliveryWorkflow', {
-      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-      workflowId,
-      args: [input],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: startSearchAttributes(organizationId, envelope),
-      staticSummary: `${envelope.event.type} ${envelope.event.id}`,
-    });
+    // Bounded: unbounded, the client retries an unreachable server for some 20 s while the
+    // producer waits. The event is stored by now, so a repost or the sweeper starts it later.
+    const handle = await deps.temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      deps.temporal.workflow.start('eventDeliveryWorkflow', {
+        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: startSearchAttributes(organizationId, envelope),
+        staticSummary: `${envelope.event.type} ${envelope.event.id}`,
+      }),
+    );
     runId = handle.firstExecutionRunId;
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

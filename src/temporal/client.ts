@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, isGrpcDeadlineError, isGrpcServiceError } from '@temporalio/client';
 import type { Config } from '../config';
 
 /** A Temporal client for the API and scripts; the worker has its own NativeConnection. */
@@ -26,4 +26,14 @@ export async function waitForTemporal(address: string, namespace = 'default', ti
     }
   }
   throw new Error(`Temporal at ${address} did not become ready: ${String(lastError)}`);
+}
+
+/** gRPC status UNAVAILABLE: the server cannot be reached (the client gave up retrying). */
+const GRPC_UNAVAILABLE = 14;
+
+/** Temporal did not answer in time or cannot be reached: worth trying again (the API answers 503). */
+export function isTemporalUnavailable(err: unknown): boolean {
+  if (isGrpcDeadlineError(err)) return true;
+  const cause = (err as { cause?: unknown } | null | undefined)?.cause ?? err;
+  return isGrpcServiceError(cause) && cause.code === GRPC_UNAVAILABLE;
 }

@@ -1,31 +1,9 @@
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createApiKey } from '../../src/access/keys';
 import { AppError, RETRY_AFTER_SECONDS, errorMiddleware } from '../../src/api/errors';
 import { call, startHarness, testConfig, type Harness } from '../support/harness';
-
-/** A TCP proxy to the store that can be cut: the store as seen by the API goes away. */
-async function startCuttableProxy(target: URL) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {});
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    cut: () => {
-      server.close();
-      for (const s of sockets) s.destroy();
-    },
-  };
-}
+import { startCuttableProxy } from '../support/proxy';
 
 describe('503 answers', () => {
   test('when the store cannot be reached, then API routes and /readyz answer 503 with Retry-After', async () => {
