@@ -10,6 +10,7 @@
  * path and the event sweeper still act on), webhooks, keys, organizations, and any stored event
  * that still has a pending start (see deleteExpiredEvents).
  */
+import type { Model } from 'mongoose';
 import { DeliveryLog } from '../db/deliveryLog';
 import { PendingStart, StoredEvent } from '../db/event';
 import { FailureMail } from '../db/mail';
@@ -36,21 +37,53 @@ export function retentionCutoff(retentionDays: number, now: Date = new Date()): 
  * repeat of an old event", so deleting it would make the sweeper start that old event again.
  * PendingStart stays small (only posts in progress or crashed), so its ids fit in one $nin.
  */
-async function deleteExpiredEvents(cutoff: Date): Promise<number> {
+async function deleteExpiredEvents(cutoff: Date, batch: number): Promise<number> {
   const pending = await PendingStart.find({}, { _id: 1 }).lean();
-  const res = await StoredEvent.deleteMany({
-    receivedAt: { $lt: cutoff },
-    _id: { $nin: pending.map((p) => p._id) },
-  });
-  return res.deletedCount;
+  return deleteOlderInBatches(StoredEvent, 'receivedAt', cutoff, batch, { _id: { $nin: pending.map((p) => p._id) } });
 }
 
+// Any of the swept models: mongoose's generics do not unify across schemas.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type SweptModel = Model<any>;
+
+/**
+ * Deletes documents whose `field` is before `cutoff`, oldest first, about `batch` (DELETE_BATCH)
+ * per delete: FerretDB v1 on SQLite refuses a delete of more than some 32,000 documents at once
+ * ("too many SQL variables", measured with 50,000 expired log rows), and short deletes let the
+ * delivery path's writes in between. Each batch is a time range up to the batch's newest document,
+ * not a list of ids: FerretDB matches `$in` lists document by document, which measured 27 s per
+ * batch of 5,000 over 50,000 rows.
+ */
+async function deleteOlderInBatches(
+  model: SweptModel,
+  field: string,
+  cutoff: Date,
+  batch: number,
+  also: object = {},
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const [edge] = await model
+      .find({ ...also, [field]: { $lt: cutoff } }, { [field]: 1 })
+      .sort({ [field]: 1 })
+      .skip(batch - 1)
+      .limit(1)
+      .lean<Record<string, unknown>[]>();
+    // No batch-th document: what is left is less than a batch, and this delete is the last.
+    const upTo = edge ? { $lte: edge[field] } : { $lt: cutoff };
+    deleted += (await model.deleteMany({ ...also, [field]: upTo })).deletedCount;
+    if (!edge) return deleted;
+  }
+}
+
+const DELETE_BATCH = 5000;
+
 /** Deletes everything older than `cutoff` (exclusive) and returns how much went, per collection. */
-export async function deleteDataOlderThan(cutoff: Date): Promise<RetentionCounts> {
+export async function deleteDataOlderThan(cutoff: Date, batch = DELETE_BATCH): Promise<RetentionCounts> {
   // One after the other: on FerretDB each is a full-table scan, and three at once only compete.
-  const deliveryLogs = (await DeliveryLog.deleteMany({ timestamp: { $lt: cutoff } })).deletedCount;
-  const events = await deleteExpiredEvents(cutoff);
-  const mails = (await FailureMail.deleteMany({ created_at: { $lt: cutoff } })).deletedCount;
+  const deliveryLogs = await deleteOlderInBatches(DeliveryLog, 'timestamp', cutoff, batch);
+  const events = await deleteExpiredEvents(cutoff, batch);
+  const mails = await deleteOlderInBatches(FailureMail, 'created_at', cutoff, batch);
   return { deliveryLogs, events, mails };
 }
 

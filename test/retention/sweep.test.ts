@@ -238,6 +238,18 @@ describe('data retention sweep', () => {
     expect(await eventIds()).toEqual(sorted([...seeded.keptEvents, second]));
   });
 
+  test('when more has expired than one batch, then batches delete all of it and nothing else', async () => {
+    // Batches of 3 against 4 expired documents per collection: one full batch, then the rest (the
+    // store refuses a delete of tens of thousands at once, so sweeps go in batches).
+    const counts = await deleteDataOlderThan(KEPT.edge, 3);
+    expect(counts).toEqual({ deliveryLogs: 4, events: 4, mails: 4 });
+    expect(await logIds()).toEqual(sorted(seeded.keptLogs));
+    expect(await eventIds()).toEqual(sorted([...seeded.keptEvents, ...seeded.pendingEvents]));
+    expect(await mailIds()).toEqual(sorted(seeded.keptMails));
+    await expectUntouchablesKept();
+    expect(await deleteDataOlderThan(KEPT.edge, 2)).toEqual({ deliveryLogs: 0, events: 0, mails: 0 });
+  });
+
   test('when given a cutoff, then rows at the cutoff are kept and those before it deleted', async () => {
     const counts = await deleteDataOlderThan(KEPT.edge);
     expect(counts).toEqual({ deliveryLogs: 4, events: 4, mails: 4 });
