@@ -25,6 +25,12 @@ export interface TemplateEngineOptions {
   maxOutputBytes?: number;
   /** A render whose heap grows past this is stopped; default 512 MiB (config TEMPLATE_MAX_MEMORY_MB). */
   maxHeapBytes?: number;
+  /**
+   * Renders that may wait for an evaluator; beyond it a render is refused at once as busy
+   * (TemplateEngineUnavailable), rather than queueing behind templates that run to the time limit.
+   * Default 500.
+   */
+  maxQueued?: number;
 }
 
 /** Where a template failed: line and column are 1-based, in the user's template, when known. */
@@ -95,6 +101,7 @@ class ProcessPool implements TemplateEngine {
   private readonly timeoutMs: number;
   private readonly maxOutputBytes: number;
   private readonly maxHeapBytes: number;
+  private readonly maxQueued: number;
   private loading?: Promise<string>;
   private binary?: string;
   private readonly slots = new Set<Slot>();
@@ -108,6 +115,7 @@ class ProcessPool implements TemplateEngine {
     this.timeoutMs = opts.timeoutMs ?? 1000;
     this.maxOutputBytes = opts.maxOutputBytes ?? 256 * 1024;
     this.maxHeapBytes = opts.maxHeapBytes ?? 512 * 1024 * 1024;
+    this.maxQueued = opts.maxQueued ?? 500;
   }
 
   async render(source: string, root: unknown): Promise<RenderResult> {
@@ -116,6 +124,9 @@ class ProcessPool implements TemplateEngine {
     const rootJson = JSON.stringify(root ?? null);
     await this.load();
     if (this.closed) throw new Error('the template engine is closed');
+    if (this.queue.length >= this.maxQueued) {
+      throw new TemplateEngineUnavailable(`the template engine is busy (${this.queue.length} renders waiting)`);
+    }
     return new Promise<RenderResult>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, source, rootJson, resolve, reject });
       this.fill();

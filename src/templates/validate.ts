@@ -11,7 +11,9 @@ export type ValidationResult =
 /**
  * Renders a template against the built-in sample of every event type given (v2 `event.type`
  * strings, or v1 `event_type`s, which are rendered with the v2 event they derive from: a template's
- * `root` is always the v2 payload). No event types means `incident.triggered`.
+ * `root` is always the v2 payload). No event types means `incident.triggered`. One at a time and
+ * stopping at the first failure: a template that loops costs one time limit, not one per event
+ * type, and one request cannot fill the engine's shared queue.
  */
 export async function validateTemplate(
   engine: TemplateEngine,
@@ -19,11 +21,11 @@ export async function validateTemplate(
   eventTypes: readonly string[],
 ): Promise<ValidationResult> {
   const types = eventTypes.length ? [...new Set(eventTypes)] : ['incident.triggered'];
-  const results = await Promise.all(types.map((t) => engine.render(source, sampleEvent(V1_FROM_V2[t] ?? t))));
   const rendered: { event_type: string; value: Json }[] = [];
-  for (const [i, result] of results.entries()) {
-    if (!result.ok) return { ok: false, event_type: types[i], error: result.error };
-    rendered.push({ event_type: types[i], value: result.value });
+  for (const eventType of types) {
+    const result = await engine.render(source, sampleEvent(V1_FROM_V2[eventType] ?? eventType));
+    if (!result.ok) return { ok: false, event_type: eventType, error: result.error };
+    rendered.push({ event_type: eventType, value: result.value });
   }
   return { ok: true, rendered };
 }

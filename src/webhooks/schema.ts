@@ -17,6 +17,8 @@ export const MAX_MAIL_IDS = 10;
 export const MAX_HEADERS = 50;
 export const MAX_TEAMS = 100;
 export const MAX_TRIGGERS = 50;
+/** The longest Jsonnet template accepted (a webhook's custom_payload, the validate route). */
+export const MAX_TEMPLATE_CHARS = 64 * 1024;
 
 const trigger = z.object({
   event_class: z.string().max(100).optional(),
@@ -51,7 +53,7 @@ export const webhookRequestSchema = z.strictObject({
   is_all_teams_configured: optional(z.boolean(), false),
   mail_ids: optional(z.array(z.string()).max(MAX_MAIL_IDS), []),
   payload_type: optional(z.enum(['standard', 'custom']), 'standard'),
-  custom_payload: optional(z.string(), ''),
+  custom_payload: optional(z.string().max(MAX_TEMPLATE_CHARS, `must be at most ${MAX_TEMPLATE_CHARS} characters`), ''),
   custom_payload_template_slug: optional(z.string().max(200), ''),
   language: optional(z.literal('jsonnet'), 'jsonnet'),
   enabled: optional(z.boolean(), true),

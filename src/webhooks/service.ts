@@ -28,14 +28,15 @@ async function recordFrom(
   body: unknown,
   auth: AuthContext,
   config: WebhookConfig,
-  existingHeaders?: { name: string; value: string }[],
+  existing?: { headers: { name: string; value: string }[]; urls: string[] },
 ): Promise<WebhookRecord> {
   const parsed = parseWebhookRequest(body);
   if (!parsed.ok) throw AppError.badRequest(`invalid webhook: ${summary(parsed.errors)}`, parsed.errors);
   const checked = await checkWebhook(parsed.value, {
     organizationId: auth.organizationId,
     allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS,
-    existingHeaders,
+    existingHeaders: existing?.headers,
+    existingUrls: existing?.urls,
   });
   if (!checked.ok) throw AppError.unprocessable(`invalid webhook: ${summary(checked.errors)}`, checked.errors);
   return checked.record;
@@ -128,8 +129,10 @@ export async function replaceWebhook(
   config: WebhookConfig,
 ): Promise<WebhookDoc> {
   const doc = await findWebhook(auth, idOrSlug);
-  const existing = (doc.headers ?? []).map((h) => ({ name: h.name ?? '', value: h.value ?? '' }));
-  const record = await recordFrom(body, auth, config, existing);
+  const record = await recordFrom(body, auth, config, {
+    headers: (doc.headers ?? []).map((h) => ({ name: h.name ?? '', value: h.value ?? '' })),
+    urls: (doc.urls ?? []).map((u) => u.url ?? ''),
+  });
   return updateIfUnchanged(doc, { ...record });
 }
 

@@ -48,6 +48,8 @@ export interface CheckContext {
   allowPrivateTargets: boolean;
   /** The stored headers when replacing, so masked values can be kept. */
   existingHeaders?: { name: string; value: string }[];
+  /** The stored URLs when replacing: a kept header value may go only to the origins it was given for. */
+  existingUrls?: string[];
 }
 
 export type CheckedWebhook = { ok: true; record: WebhookRecord } | { ok: false; errors: FieldError[] };
@@ -99,8 +101,12 @@ function checkHeaders(input: WebhookRequest, ctx: CheckContext, errors: FieldErr
     seen.add(lower);
     if (given === MASKED_VALUE) {
       const kept = ctx.existingHeaders?.find((h) => h.name.toLowerCase() === lower);
-      if (kept) value = kept.value;
-      else errors.push({ field, message: 'is the masked placeholder; send the real value' });
+      const newOrigin = kept && newOrigins(input, ctx)[0];
+      if (!kept) errors.push({ field, message: 'is the masked placeholder; send the real value' });
+      else if (newOrigin) {
+        // Otherwise anyone allowed to edit could point the webhook elsewhere and receive the value.
+        errors.push({ field, message: `is the masked placeholder; send the real value again to add ${newOrigin}` });
+      } else value = kept.value;
     } else if (given.length > MAX_HEADER_VALUE) {
       errors.push({ field, message: `must be at most ${MAX_HEADER_VALUE} characters` });
     } else if (/[^\t\x20-\x7e\x80-\xff]/.test(given)) {
@@ -109,6 +115,20 @@ function checkHeaders(input: WebhookRequest, ctx: CheckContext, errors: FieldErr
     }
     return { name, value };
   });
+}
+
+const originOf = (url: string) => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+};
+
+/** The origins among the request's URLs that none of the stored URLs has. */
+function newOrigins(input: WebhookRequest, ctx: CheckContext): string[] {
+  const known = new Set((ctx.existingUrls ?? []).map(originOf));
+  return [...new Set(input.urls.map((u) => originOf(u.url)))].filter((o) => !known.has(o));
 }
 
 function checkTeamsShape(input: WebhookRequest, errors: FieldError[]) {

@@ -82,7 +82,9 @@ async function deliverToUrl(
       maximumAttempts: common.maxAttempts,
       nonRetryableErrorTypes: [DELIVERY_CANCELLED],
     },
-    summary: `${webhook.name}: ${target.method} ${target.url}`,
+    // Scheme and host only: some URLs are credentials (Slack's incoming webhooks), and summaries
+    // are what the Web UI shows first.
+    summary: `${webhook.name}: ${target.method} ${target.url.split('/').slice(0, 3).join('/')}/…`,
   });
   try {
     await deliverAttempt({ ...common, body });

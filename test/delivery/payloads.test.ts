@@ -57,14 +57,15 @@ describe('eventDeliveryWorkflow: what each webhook receives', () => {
     }
     expect(a.headers['webhook-id']).toBe(b.headers['webhook-id']);
 
-    // The Temporal UI names each delivery activity after its webhook and URL.
+    // The Temporal UI names each delivery activity after its webhook and the URL's origin (not its
+    // path, which may be a credential).
     const history = await h.temporal.workflow.getHandle(res.body.data.workflow_id).fetchHistory();
     const summaries = (history.events ?? [])
       .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverAttempt')
       .map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString()));
     expect(summaries.sort()).toEqual([
-      `${wh.doc.name}: POST ${receiver.url}/v2-a`,
-      `${wh.doc.name}: PUT ${receiver.url}/v2-b`,
+      `${wh.doc.name}: POST ${receiver.url}/…`,
+      `${wh.doc.name}: PUT ${receiver.url}/…`,
     ]);
 
     const logs = await logsOf(wh.id);
@@ -134,6 +135,37 @@ describe('eventDeliveryWorkflow: what each webhook receives', () => {
     expect(await logsOf(wh.id)).toHaveLength(1);
     const described = await h.temporal.workflow.getHandle(res.body.data.workflow_id).describe();
     expect(described.searchAttributes.WebhookDeliveryStatus).toEqual(['no_match']);
+  });
+
+  test('when a stored filter fails its checks or does not parse, then that webhook is skipped and the others are called', async () => {
+    // The worker-crashing rule, as if stored before the save-time cost checks existed.
+    const doubling = {
+      reduce: [[...Array(26).keys()], { cat: [{ var: 'accumulator' }, { var: 'accumulator' }] }, 'xy'],
+    };
+    const exploit = { '>': [{ map: [[...Array(64).keys()], { substr: [doubling, 1] }] }, 0] };
+    const triggers = [{ event_class: 'incident', event_type: 'incident.acknowledged' }];
+    const blownUp = await createWebhook(owner.organizationId, {
+      triggers,
+      filterLogic: JSON.stringify(exploit),
+      urls: [{ url: `${receiver.url}/exploit`, method: 'POST' }],
+    });
+    const garbled = await createWebhook(owner.organizationId, {
+      triggers,
+      filterLogic: '{"==": [',
+      urls: [{ url: `${receiver.url}/garbled`, method: 'POST' }],
+    });
+    const fine = await createWebhook(owner.organizationId, {
+      triggers,
+      urls: [{ url: `${receiver.url}/fine`, method: 'POST' }],
+    });
+    const event = freshEvent('incident.acknowledged');
+    const { result } = await deliverEvent(h.api, owner.key, h.temporal, event);
+    expect(result.status).toBe('delivered');
+    expect(result.deliveries.map((d: any) => d.webhookId)).toEqual([fine.id]);
+    expect(received('/exploit')).toHaveLength(0);
+    expect(received('/garbled')).toHaveLength(0);
+    expect(await logsOf(blownUp.id)).toHaveLength(0);
+    expect(await logsOf(garbled.id)).toHaveLength(0);
   });
 
   test('when webhooks are disabled, manual, or in another organization, then they are not called', async () => {

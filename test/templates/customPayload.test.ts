@@ -1,6 +1,7 @@
 import { checkCustomPayload, type CustomPayloadFields } from '../../src/templates/customPayload';
 import { createTemplateEngine, type TemplateEngine } from '../../src/templates/engine';
 import { libraryTemplate } from '../../src/templates/library';
+import { EVENT_CATALOG } from '../../src/shared/catalog';
 
 let engine: TemplateEngine;
 beforeAll(async () => {
@@ -25,6 +26,26 @@ describe('checkCustomPayload (saving a webhook with a custom payload)', () => {
       engine,
     );
     expect(check).toEqual({ ok: true, custom_payload: 'not jsonnet' });
+  });
+
+  it('when a template runs past the time limit, then the save fails after one limit, not one per trigger event', async () => {
+    const limited = createTemplateEngine({ poolSize: 1, timeoutMs: 300 });
+    try {
+      const triggers = EVENT_CATALOG.v2.map((e) => ({ event_type: e.event_type }));
+      expect(triggers.length).toBeGreaterThan(20);
+      const endless =
+        'std.foldl(function(a, i) std.foldl(function(b, j) b + j, std.range(1, 100000), a), std.range(1, 100000), 0)';
+      const started = Date.now();
+      const check = await checkCustomPayload(webhook({ custom_payload: endless, triggers }), limited);
+      expect(check).toMatchObject({
+        ok: false,
+        errors: [{ field: 'custom_payload', message: expect.stringMatching(/300 ms limit/) }],
+      });
+      // Rendered one at a time, stopping at the first failure: about 0.3 s, where every trigger would be 7 s or more.
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('when the template renders for every trigger event, then it passes unchanged', async () => {

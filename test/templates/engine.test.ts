@@ -224,6 +224,21 @@ describe('limits', () => {
     await expect(closed.render('1', null)).rejects.toThrow(/closed/);
   });
 
+  it('when more renders wait than the queue allows, then the next is refused at once as busy', async () => {
+    const small = createTemplateEngine({ poolSize: 1, timeoutMs: 1000, maxQueued: 2 });
+    try {
+      await small.ready();
+      const running = small.render(endlessTemplate, null);
+      const queued = [small.render('1', null), small.render('2', null)];
+      await expect(small.render('3', null)).rejects.toThrow(TemplateEngineUnavailable);
+      await expect(small.render('3', null)).rejects.toThrow(/busy \(2 renders waiting\)/);
+      expect((await running).ok).toBe(false);
+      expect(await Promise.all(queued)).toMatchObject([{ value: 1 }, { value: 2 }]);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('when the engine is closed while a render waits to start, then that render is refused', async () => {
     const closing = createTemplateEngine();
     const pending = closing.render('1', null);

@@ -287,6 +287,26 @@ describe('webhooks API', () => {
       expect(bad.body.meta.errors[0].field).toBe('filters.json_logic');
     });
 
+    test('when raw json_logic could blow up when evaluated (string doubling, nested iteration), then 422 naming the path and why', async () => {
+      const doubling = {
+        reduce: [[...Array(26).keys()], { cat: [{ var: 'accumulator' }, { var: 'accumulator' }] }, 'xy'],
+      };
+      const exploit = { '>': [{ map: [[...Array(64).keys()], { substr: [doubling, 1] }] }, 0] };
+      const bad = await post(automatic({ name: 'Exploit', filters: { json_logic: exploit } }));
+      expect(bad.status).toBe(422);
+      expect(bad.body.meta.errors[0]).toEqual({
+        field: 'filters.json_logic.>.0',
+        message: expect.stringMatching(/^"map" is not allowed in filters/),
+      });
+      expect(bad.body.meta.errors.map((e: any) => e.field)).toContain('filters.json_logic.>.0.map.1.substr.0');
+      const nested = { some: [{ var: 'tags' }, { none: [{ var: 'tags' }, true] }] };
+      const refused = await post(automatic({ name: 'Nested', filters: { json_logic: nested } }));
+      expect(refused.status).toBe(422);
+      expect(refused.body.meta.errors).toEqual([
+        { field: 'filters.json_logic.some.1', message: expect.stringMatching(/nested iteration/) },
+      ]);
+    });
+
     test('when the body is malformed JSON or over 256 KB, then the answer is 400 or 413', async () => {
       expect((await call(h.api, 'POST', BASE, { key: owner, raw: '{"name":' })).status).toBe(400);
       const big = JSON.stringify(automatic({ description: 'x'.repeat(300 * 1024) }));
@@ -452,6 +472,33 @@ describe('webhooks API', () => {
       ]);
       expect(stored?.secrets[0].value).toBe(created.secret);
       expect(new Date(res.body.data.created_at).getTime()).toBe(new Date(created.created_at).getTime());
+    });
+
+    test('when a replacement keeps a masked header but adds a receiver origin, then the real value is required', async () => {
+      const created = (await post(automatic({ name: 'Jira', header: { Authorization: 'Bearer secret-token' } }))).body
+        .data;
+      const moved = automatic({
+        name: 'Jira',
+        urls: [{ url: 'https://attacker.example.net/collect', method: 'POST' }],
+        header: { Authorization: '********' },
+      });
+      const res = await call(h.api, 'PUT', `${BASE}/${created.id}`, { key: owner, body: moved });
+      expect(res.status).toBe(422);
+      expect(res.body.meta.errors).toEqual([
+        {
+          field: 'header.Authorization',
+          message: 'is the masked placeholder; send the real value again to add https://attacker.example.net',
+        },
+      ]);
+      // Same origin, other path: the stored value is kept.
+      const samePlace = automatic({
+        name: 'Jira',
+        urls: [{ url: 'https://hooks.example.com/other', method: 'PUT' }],
+        header: { Authorization: '********' },
+      });
+      expect((await call(h.api, 'PUT', `${BASE}/${created.id}`, { key: owner, body: samePlace })).status).toBe(200);
+      const stored = await Webhook.findById(created.id).lean();
+      expect(stored?.headers).toEqual([{ name: 'Authorization', value: 'Bearer secret-token' }]);
     });
 
     test('when the replacement is invalid, then the answer is 422 and the stored webhook is unchanged', async () => {

@@ -5,6 +5,7 @@ import { catalogEntry } from '../../shared/catalog';
 import { sharedTemplateEngine } from '../../templates/engine';
 import { libraryTemplate, libraryTemplates, summarize } from '../../templates/library';
 import { validateTemplate } from '../../templates/validate';
+import { MAX_TEMPLATE_CHARS } from '../../webhooks/schema';
 import { requireAuth, requireWebhookManager } from '../auth';
 import { AppError, fieldErrors } from '../errors';
 
@@ -13,7 +14,7 @@ const validateBody = z.object({
   custom_payload: z
     .string()
     .min(1, 'must not be empty')
-    .max(64 * 1024, 'must be at most 64 KiB'),
+    .max(MAX_TEMPLATE_CHARS, `must be at most ${MAX_TEMPLATE_CHARS} characters`),
   event_type: z.string().min(1).optional(),
   version: z.enum(['v1', 'v2']).default('v2'),
 });
