@@ -9,8 +9,10 @@ import { checkJsonLogic } from './jsonLogic';
 
 /**
  * Does the event match the webhook's `filterLogic` (the compiled json-logic as stored, JSON text)?
- * `null` matches every event. Throws when the stored text is not JSON or uses an operator outside
- * the allowed set; the API never stores such a rule, so that means the store was edited by hand.
+ * `null` matches every event. Throws, before evaluating anything, when the stored text is not JSON
+ * or fails checkJsonLogic (an operator outside the allowed set, iteration over a literal or nested
+ * iteration); the API no longer stores such a rule, so that means it was stored before those
+ * checks or the store was edited by hand. The workflow skips the webhook then.
  */
 export function evaluateFilter(filterLogic: string | null, envelope: EventEnvelopeV2): boolean {
   if (filterLogic === null || filterLogic === undefined || filterLogic === '') return true;

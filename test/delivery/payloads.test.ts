@@ -143,7 +143,7 @@ describe('eventDeliveryWorkflow: what each webhook receives', () => {
       reduce: [[...Array(26).keys()], { cat: [{ var: 'accumulator' }, { var: 'accumulator' }] }, 'xy'],
     };
     const exploit = { '>': [{ map: [[...Array(64).keys()], { substr: [doubling, 1] }] }, 0] };
-    const triggers = [{ event_class: 'incident', event_type: 'incident.acknowledged' }];
+    const triggers = [{ event_class: 'incident_task', event_type: 'incident.incident_task_completed' }];
     const blownUp = await createWebhook(owner.organizationId, {
       triggers,
       filterLogic: JSON.stringify(exploit),
@@ -158,7 +158,7 @@ describe('eventDeliveryWorkflow: what each webhook receives', () => {
       triggers,
       urls: [{ url: `${receiver.url}/fine`, method: 'POST' }],
     });
-    const event = freshEvent('incident.acknowledged');
+    const event = freshEvent('incident.incident_task_completed');
     const { result } = await deliverEvent(h.api, owner.key, h.temporal, event);
     expect(result.status).toBe('delivered');
     expect(result.deliveries.map((d: any) => d.webhookId)).toEqual([fine.id]);

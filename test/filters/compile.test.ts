@@ -1,8 +1,16 @@
 import triggered from '../../src/payloads/fixtures/v2/incident-triggered.json';
 import taskCreated from '../../src/payloads/fixtures/v2/incident-task-created.json';
 import notesCreated from '../../src/payloads/fixtures/v2/incident-notes-created.json';
-import { compileFilters, MAX_FILTER_DEPTH } from '../../src/filters/compile';
+import {
+  compileFilters,
+  FILTER_CONDITION_OPS,
+  FILTER_LHS,
+  MAX_FILTER_DEPTH,
+  MAX_RHS_VALUES,
+  type FilterProblem,
+} from '../../src/filters/compile';
 import { evaluateFilter } from '../../src/filters/evaluate';
+import { ALLOWED_OPERATORS, checkJsonLogic, UNBOUNDED_OPERATORS } from '../../src/filters/jsonLogic';
 import type { EventEnvelopeV2 } from '../../src/shared/types';
 
 /** incident.triggered: the incident is resource_data; tags null; no priority. */
@@ -26,6 +34,10 @@ function compiled(filters: unknown): string | null {
   return result.logic === null ? null : JSON.stringify(result.logic);
 }
 const matches = (filters: unknown, event: EventEnvelopeV2) => evaluateFilter(compiled(filters), event);
+function problemsOf(filters: unknown): FilterProblem[] {
+  const result = compileFilters(filters);
+  return result.ok ? [] : result.problems;
+}
 const one = (op: string, lhs: string, rhs: unknown) => ({ op: 'and', conditions: [{ op, lhs, rhs }] });
 
 type Row = [lhs: string, op: string, rhs: unknown, event: EventEnvelopeV2, eventName: string, expected: boolean];
@@ -218,9 +230,117 @@ describe('raw json-logic filters', () => {
   });
 
   test('when a json_logic path is computed instead of literal, then it is refused', () => {
-    const computed = { var: { cat: ['const', 'ructor'] } };
-    expect(compileFilters({ json_logic: { '==': [computed, 'Object'] } }).ok).toBe(false);
-    expect(compileFilters({ json_logic: { missing: [{ cat: ['a', 'b'] }] } }).ok).toBe(false);
+    const computed = { var: { if: [true, 'constructor.name', 'x'] } };
+    expect(problemsOf({ json_logic: { '==': [computed, 'Object'] } })).toEqual([
+      { path: 'json_logic.==.0.var', message: 'the var path must be a literal string' },
+    ]);
+    expect(problemsOf({ json_logic: { missing: [{ if: [true, 'a', 'b'] }] } })).toEqual([
+      { path: 'json_logic.missing', message: 'the missing path must be a literal string' },
+    ]);
     expect(compileFilters({ json_logic: { '==': [{ var: ['team.id', 'none'] }, 'x'] } }).ok).toBe(true);
+  });
+});
+
+/** The exploit from the security review: 375 bytes that doubled a string 26 times, 64 times over. */
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const doubling = {
+  reduce: [range(26), { cat: [{ var: 'accumulator' }, { var: 'accumulator' }] }, 'xy'],
+};
+const exploit = { '>': [{ map: [range(64), { substr: [doubling, 1] }] }, 0] };
+
+describe('raw json-logic filters: evaluation cost stays bounded', () => {
+  test('when json_logic builds values with reduce, cat, substr and map (the worker-crashing rule), then every such operator is refused with its path', () => {
+    const problems = problemsOf({ json_logic: exploit });
+    expect(problems.map((p) => p.path)).toEqual([
+      'json_logic.>.0',
+      'json_logic.>.0.map.1',
+      'json_logic.>.0.map.1.substr.0',
+      'json_logic.>.0.map.1.substr.0.reduce.1',
+    ]);
+    expect(problems.map((p) => p.message.match(/^"(\w+)" is not allowed in filters/)?.[1])).toEqual([
+      'map',
+      'substr',
+      'reduce',
+      'cat',
+    ]);
+    expect(problems[0].message).toMatch(/exhaust the worker's memory/);
+  });
+
+  test.each([
+    ['map', { map: [{ var: 'tags' }, { var: 'key' }] }],
+    ['filter', { filter: [{ var: 'tags' }, { '===': [{ var: 'key' }, 'severity'] }] }],
+    ['reduce', { reduce: [{ var: 'tags' }, { '+': [{ var: 'accumulator' }, 1] }, 0] }],
+    ['merge', { merge: [{ var: 'tags' }, { var: 'tags' }] }],
+    ['cat', { cat: [{ var: 'team.name' }, '!'] }],
+    ['substr', { substr: [{ var: 'team.name' }, 0, 2] }],
+  ])('when json_logic uses %s, then it is refused at its path', (op, use) => {
+    expect(problemsOf({ json_logic: { '!!': [use] } })).toEqual([
+      { path: 'json_logic.!!.0', message: expect.stringContaining(`"${op}" is not allowed in filters`) },
+    ]);
+  });
+
+  test('when iteration is nested inside another iteration, then the inner one is refused, wherever it sits in the predicate', () => {
+    const inner = { all: [{ var: 'value' }, { '==': [{ var: '' }, 'x'] }] };
+    const nested = { some: [{ var: 'tags' }, { and: [{ '===': [{ var: 'key' }, 'a'] }, inner] }] };
+    expect(problemsOf({ json_logic: nested })).toEqual([
+      {
+        path: 'json_logic.some.1.and.1',
+        message: '"all" may not be used inside the predicate of "some": nested iteration multiplies the work',
+      },
+    ]);
+    const twice = { none: [{ var: 'tags' }, { '!': { some: [{ var: 'tags' }, true] } }] };
+    expect(problemsOf({ json_logic: twice }).map((p) => p.path)).toEqual(['json_logic.none.1.!']);
+  });
+
+  test('when iteration runs over a literal or computed array, then it is refused; over event data, then it is accepted', () => {
+    const overLiteral = { some: [range(1000), { '==': [{ var: '' }, 1] }] };
+    expect(problemsOf({ json_logic: overLiteral })).toEqual([
+      {
+        path: 'json_logic.some.0',
+        message: '"some" may only iterate over event data, {"var": "<path>"}, not over a literal or computed array',
+      },
+    ]);
+    const overComputed = { all: [{ if: [true, range(10), []] }, true] };
+    expect(problemsOf({ json_logic: overComputed }).map((p) => p.path)).toEqual(['json_logic.all.0']);
+    const overDefault = { none: [{ var: ['nothing', range(10)] }, true] };
+    expect(problemsOf({ json_logic: overDefault }).map((p) => p.path)).toEqual(['json_logic.none.0']);
+    const withoutPredicate = { some: [{ var: 'tags' }] };
+    expect(problemsOf({ json_logic: withoutPredicate }).map((p) => p.path)).toEqual(['json_logic.some']);
+
+    // Each of some/all/none, side by side (not nested), over the tags: allowed and evaluated.
+    const severe = { '===': [{ var: 'key' }, 'severity'] };
+    const sideBySide = {
+      and: [{ some: [{ var: 'tags' }, severe] }, { all: [{ var: ['tags', null] }, severe] }],
+    };
+    const noLow = { none: [{ var: 'tags' }, { '===': [{ var: 'value' }, 'low'] }] };
+    expect(matches({ json_logic: sideBySide }, tagged)).toBe(true);
+    expect(matches({ json_logic: sideBySide }, untagged)).toBe(false);
+    expect(matches({ json_logic: noLow }, tagged)).toBe(true);
+  });
+
+  test('when a rule comes from the filter compiler, then checkJsonLogic accepts it, for every condition op and lhs', () => {
+    expect([...ALLOWED_OPERATORS].filter((op) => UNBOUNDED_OPERATORS.has(op) || op === 'log')).toEqual([]);
+    const lhsValues = [...FILTER_LHS, 'tag:severity', 'tag:k8s.io/cluster'];
+    const rhsFor = (op: string, lhs: string) => {
+      const value = lhs === 'priority' ? (op === 'contains' ? 'P' : 'P1') : 'x';
+      return op === 'in' || op === 'not_in' ? Array.from({ length: MAX_RHS_VALUES }, () => value) : value;
+    };
+    const conditions = FILTER_CONDITION_OPS.flatMap((op) =>
+      lhsValues.map((lhs) => ({ op, lhs, rhs: rhsFor(op, lhs) })),
+    );
+    expect(conditions).toHaveLength(FILTER_CONDITION_OPS.length * lhsValues.length);
+    for (const condition of conditions) {
+      const logic = compiled({ op: 'and', conditions: [condition] });
+      expect({ condition, problems: checkJsonLogic(JSON.parse(logic!)) }).toEqual({ condition, problems: [] });
+    }
+    // Every condition at once, in groups nested as deep as allowed.
+    const nest = (levels: number): any =>
+      levels === 1
+        ? { op: 'or', conditions }
+        : { op: 'and', conditions: [...conditions.slice(0, 2), nest(levels - 1)] };
+    const all = compiled(nest(MAX_FILTER_DEPTH));
+    expect(checkJsonLogic(JSON.parse(all!))).toEqual([]);
+    // And stored back as raw json_logic, the compiled rule is accepted too.
+    expect(compileFilters({ json_logic: JSON.parse(all!) }).ok).toBe(true);
   });
 });

@@ -59,4 +59,15 @@ describe('evaluateFilter', () => {
     expect(() => evaluateFilter(JSON.stringify({ log: 'x' }), incidentEvent)).toThrow(/not a built-in/);
     expect(() => evaluateFilter(JSON.stringify({ var: 'constructor.name' }), incidentEvent)).toThrow(/not allowed/);
   });
+
+  test('when the stored logic could build huge values (saved before the cost checks), then it throws before evaluating', () => {
+    // The worker-crashing rule: evaluated, it would build 64 strings of 2^27 characters.
+    const doubling = {
+      reduce: [[...Array(26).keys()], { cat: [{ var: 'accumulator' }, { var: 'accumulator' }] }, 'xy'],
+    };
+    const exploit = JSON.stringify({ '>': [{ map: [[...Array(64).keys()], { substr: [doubling, 1] }] }, 0] });
+    expect(() => evaluateFilter(exploit, incidentEvent)).toThrow(/"map" is not allowed in filters/);
+    const nested = JSON.stringify({ some: [{ var: 'tags' }, { some: [{ var: 'tags' }, true] }] });
+    expect(() => evaluateFilter(nested, taskEvent)).toThrow(/nested iteration/);
+  });
 });
