@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { stopChildProcess } from '../src/process';
-import { loadConfig } from '../src/config';
+import { Connection } from '@temporalio/client';
+import { loadConfig, type Config } from '../src/config';
 import { startStack, type RunningStack } from '../src/stack';
 import { waitForTemporal } from '../src/temporal/client';
 
@@ -71,9 +72,33 @@ async function main() {
         '',
       ].join('\n'),
     );
+    await waitUntilServing(api, config);
+    console.log(`hookrelay is ready: the API answers and a worker polls task queue ${config.TEMPORAL_TASK_QUEUE}.`);
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     await stopAll(1);
+  }
+}
+
+/** Until /readyz answers 200 and a worker polls the task queue (what "ready" means to a user). */
+async function waitUntilServing(api: string, config: Config): Promise<void> {
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  try {
+    for (;;) {
+      const ready = await fetch(`${api}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      const { pollers } = await connection.workflowService.describeTaskQueue({
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: { name: config.TEMPORAL_TASK_QUEUE },
+        taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+      });
+      if (ready && pollers?.length) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await connection.close();
   }
 }
 

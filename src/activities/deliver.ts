@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import type { Config } from '../config';
 import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
@@ -58,7 +59,12 @@ export function deliveryActivities(deps: { config: Config }) {
       const reason = cancelReason(webhook, req.url);
       if (reason || !webhook) {
         await logCancelled(spec, reason ?? 'webhook deleted');
-        throw ApplicationFailure.create({ type: DELIVERY_CANCELLED, message: reason ?? '', nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: DELIVERY_CANCELLED,
+          message: reason ?? '',
+          nonRetryable: true,
+          category: ApplicationFailureCategory.BENIGN,
+        });
       }
       const report = await attemptAndLog(
         { ...spec, extraHeaders: webhook.headers ?? [], secrets: activeSecrets(webhook.secrets ?? [], new Date()) },
@@ -66,11 +72,14 @@ export function deliveryActivities(deps: { config: Config }) {
       );
       const { verdict, result } = report;
       if (verdict.kind === 'delivered') return { status: verdict.status, durationMs: result.durationMs };
+      // BENIGN: a receiver's failure is an expected outcome, already in the delivery log; the SDK
+      // then logs it at DEBUG instead of a stack trace at WARN for every retry.
       throw ApplicationFailure.create({
         type: DELIVERY_FAILED,
         message: verdict.error,
         details: [{ status: verdict.status ?? null }],
         nextRetryDelay: verdict.retryAfterMs,
+        category: ApplicationFailureCategory.BENIGN,
       });
     },
   };

@@ -15,7 +15,12 @@ async function main() {
   await connectDatabase(config.MONGODB_URI);
   const temporal = await connectTemporalClient(config);
   const app = createApp({ temporal, config, logger });
-  const server: Server = app.listen(config.PORT, config.HOST, () => {
+  const server: Server = app.listen(config.PORT, config.HOST, (err?: Error) => {
+    // Express 5 hands a listen error (say, the port is taken) to this callback.
+    if (err) {
+      logger.error('api cannot listen', { url: `http://${config.HOST}:${config.PORT}`, error: err.message });
+      process.exit(1);
+    }
     logger.info('api listening', { url: `http://${config.HOST}:${config.PORT}` });
   });
   // Starts events whose post stored them but crashed before starting their workflow.

@@ -109,6 +109,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     options.store && !mongod ? ensureFerretDb() : undefined,
   ]);
 
+  // A server already on one of the ports would answer in place of ours: this stack would then use
+  // another instance's Temporal or data without a word.
+  const ports = [options.temporal?.port, options.temporal?.uiPort, options.store?.port].filter((p) => p !== undefined);
+  for (const port of ports) {
+    if (await portIsOpen(port)) {
+      throw new Error(
+        `port ${port} on 127.0.0.1 is already in use (another hookrelay, or another server): stop it, or choose ` +
+          'other ports (npm start reads TEMPORAL_PORT, TEMPORAL_UI_PORT and MONGODB_PORT)',
+      );
+    }
+  }
+
   try {
     const waits: Promise<void>[] = [];
     if (options.temporal) {

@@ -1,4 +1,4 @@
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig } from '../config';
 import { connectDatabase, disconnectDatabase } from '../db/connect';
@@ -7,11 +7,18 @@ import { exitWhenParentDies } from '../process';
 import { sharedTemplateEngine } from '../templates/engine';
 import { workerOptions } from './options';
 
+/** The SDK's logger, with webpack's module-by-module build report at DEBUG ("Workflow bundle created" stays). */
+class QuietBundleLogger extends DefaultLogger {
+  override log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    super.log(level === 'INFO' && /\nwebpack \S+ compiled/.test(message) ? 'DEBUG' : level, message, meta);
+  }
+}
+
 /** The worker entry point: connects, registers workflows and activities, polls until stopped. */
 async function main() {
   const config = loadConfig();
   const logger = createLogger('worker', config.LOG_LEVEL);
-  Runtime.install({ logger: new DefaultLogger(config.LOG_LEVEL.toUpperCase() as 'INFO') });
+  Runtime.install({ logger: new QuietBundleLogger(config.LOG_LEVEL.toUpperCase() as LogLevel) });
   await connectDatabase(config.MONGODB_URI);
   // Build (first run only) and load the Jsonnet evaluator now, not on the first custom payload.
   await sharedTemplateEngine(config)
