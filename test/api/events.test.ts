@@ -5,7 +5,7 @@ import { eventWorkflowId } from '../../src/shared/workflowIds';
 import { SA_DELIVERY_STATUS, SA_EVENT_TYPE } from '../../src/shared/searchAttributes';
 import { startReceiver, type Receiver } from '../support/receiver';
 import { createWebhook, deliverEvent, freshEvent, postEvent } from '../support/deliveries';
-import { startHarness, startWorker, testConfig, type Harness, type RunningWorker } from '../support/harness';
+import { call, startHarness, startWorker, testConfig, type Harness, type RunningWorker } from '../support/harness';
 
 describe('POST /v3/events', () => {
   const config = testConfig();
@@ -93,6 +93,17 @@ describe('POST /v3/events', () => {
     const res = await postEvent(h.api, owner.key, event);
     expect(res.status).toBe(400);
     expect(res.body.meta.errors).toEqual([{ field: 'event.type', message: 'unknown event type' }]);
+  });
+
+  test('when the event nests deeper than 64 levels, then the answer is 400 naming data, and nothing is stored', async () => {
+    const event = freshEvent() as any;
+    event.data.resource_data.event_payload = 'DEEP';
+    // Built as text: JSON.stringify itself overflows the stack on such a value.
+    const raw = JSON.stringify(event).replace('"DEEP"', `${'['.repeat(20_000)}0${']'.repeat(20_000)}`);
+    const res = await call(h.api, 'POST', '/v3/events', { key: owner.key, raw });
+    expect(res.status).toBe(400);
+    expect(res.body.meta.errors).toEqual([{ field: 'data', message: 'is nested deeper than 64 levels' }]);
+    expect(await StoredEvent.countDocuments({ eventId: event.event.id })).toBe(0);
   });
 
   test('when the body is over 256 KB, then the answer is 413', async () => {
