@@ -16,15 +16,16 @@ export const newSecretValue = (): string => `whsec_${crypto.randomBytes(32).toSt
 export const freshSecret = (now: Date): StoredSecret => ({ value: newSecretValue(), createdAt: now, expiresAt: null });
 
 /**
- * The secrets after a rotation at `now`: a new current one, the old current one valid for
- * `graceMs` more, older ones kept only while still unexpired (never extended).
+ * The secrets after a rotation at `now`: a new current one, and the previous ones valid for at
+ * most `graceMs` more (never extended). A grace of 0 retires every previous secret at once, for
+ * a secret that leaked.
  */
 export function rotateSecrets(secrets: readonly StoredSecret[], now: Date, graceMs: number): StoredSecret[] {
   const graceEnd = new Date(now.getTime() + graceMs);
-  const previous = secrets.map((s, i) => ({
+  const previous = secrets.map((s) => ({
     value: s.value,
     createdAt: s.createdAt,
-    expiresAt: i === 0 && (s.expiresAt === null || s.expiresAt > graceEnd) ? graceEnd : s.expiresAt,
+    expiresAt: s.expiresAt === null || s.expiresAt > graceEnd ? graceEnd : s.expiresAt,
   }));
   return [freshSecret(now), ...previous.filter((s) => s.expiresAt !== null && s.expiresAt > now)];
 }

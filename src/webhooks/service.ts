@@ -148,11 +148,12 @@ export async function deleteWebhook(auth: AuthContext, idOrSlug: string): Promis
   await Webhook.deleteOne({ _id: doc._id, organizationId: auth.organizationId });
 }
 
-/** A new current secret; the previous one keeps signing for SECRET_ROTATION_GRACE_MS. */
+/** A new current secret; the previous ones keep signing for `graceMs` (default SECRET_ROTATION_GRACE_MS). */
 export async function rotateWebhookSecret(
   auth: AuthContext,
   idOrSlug: string,
   config: WebhookConfig,
+  graceMs = config.SECRET_ROTATION_GRACE_MS,
 ): Promise<WebhookDoc> {
   const doc = await findWebhook(auth, idOrSlug);
   const current: StoredSecret[] = (doc.secrets ?? []).map((s) => ({
@@ -160,5 +161,5 @@ export async function rotateWebhookSecret(
     createdAt: s.createdAt ?? new Date(0),
     expiresAt: s.expiresAt ?? null,
   }));
-  return updateIfUnchanged(doc, { secrets: rotateSecrets(current, new Date(), config.SECRET_ROTATION_GRACE_MS) });
+  return updateIfUnchanged(doc, { secrets: rotateSecrets(current, new Date(), graceMs) });
 }

@@ -557,6 +557,25 @@ describe('webhooks API', () => {
       expect(expires).toBeGreaterThanOrEqual(before + h.config.SECRET_ROTATION_GRACE_MS);
       expect(expires).toBeLessThanOrEqual(Date.now() + h.config.SECRET_ROTATION_GRACE_MS);
     });
+
+    test('when rotated with grace_ms 0 (a leaked secret), then only the new secret signs; a grace over the limit is 400', async () => {
+      const created = (await post(automatic({ name: 'Leaked' }))).body.data;
+      // One ordinary rotation first: both earlier secrets must go.
+      await call(h.api, 'POST', `${BASE}/${created.id}/rotate-secret`, { key: owner });
+      const res = await call(h.api, 'POST', `${BASE}/${created.id}/rotate-secret`, {
+        key: owner,
+        body: { grace_ms: 0 },
+      });
+      expect(res.status).toBe(200);
+      const stored = await Webhook.findById(created.id).lean();
+      expect(stored!.secrets.map((s) => s.value)).toEqual([res.body.data.secret]);
+      const tooLong = await call(h.api, 'POST', `${BASE}/${created.id}/rotate-secret`, {
+        key: owner,
+        body: { grace_ms: h.config.SECRET_ROTATION_GRACE_MS + 1 },
+      });
+      expect(tooLong.status).toBe(400);
+      expect(tooLong.body.meta.errors[0].field).toBe('grace_ms');
+    });
   });
 
   describe('GET /v3/extensions/event-webhooks/events', () => {

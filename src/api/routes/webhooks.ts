@@ -74,8 +74,15 @@ export function webhookRoutes(config: Config): Router {
     });
   }
 
+  // `grace_ms`: how long the previous secrets keep signing, up to SECRET_ROTATION_GRACE_MS; 0
+  // retires them at once (a leaked secret).
+  const rotateBody = z
+    .object({ grace_ms: z.number().int().min(0).max(config.SECRET_ROTATION_GRACE_MS).optional() })
+    .optional();
   router.post(`${BASE}/:id/rotate-secret`, ...manager, async (req, res) => {
-    const doc = await rotateWebhookSecret(authOf(req), req.params.id as string, config);
+    const parsed = rotateBody.safeParse(req.body && Object.keys(req.body).length ? req.body : undefined);
+    if (!parsed.success) throw AppError.badRequest('invalid request body', fieldErrors(parsed.error));
+    const doc = await rotateWebhookSecret(authOf(req), req.params.id as string, config, parsed.data?.grace_ms);
     res.json({ data: serializeWebhook(doc, { withSecret: true }) });
   });
 
