@@ -3,9 +3,10 @@ import { ApplicationFailureCategory } from '@temporalio/common';
 import type { Config } from '../config';
 import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
-import { attemptAndLog, closeInterruptedAttempts, logCancelled } from '../delivery/attempt';
+import { attemptAndLog, closeInterruptedAttempts, logCancelled, loggedUrlOf } from '../delivery/attempt';
 import { activeSecrets, deliveryIdOf } from '../delivery/signing';
 import { withStoreRetry } from '../delivery/storeRetry';
+import { urlByKey } from '../delivery/target';
 import { DELIVERY_CANCELLED, DELIVERY_FAILED, type DeliveryRequest } from '../shared/delivery';
 
 export interface AttemptAnswer {
@@ -13,14 +14,14 @@ export interface AttemptAnswer {
   durationMs: number;
 }
 
-/** Why a delivery must stop before this attempt, or null when the webhook still wants it. */
-export function cancelReason(
-  webhook: { enabled?: boolean | null; urls?: { url?: string | null }[] } | null,
-  url: string,
-): string | null {
+/**
+ * Why a delivery must stop before this attempt, or null when the webhook still wants it; `url` is
+ * what the request's key finds among the webhook's URLs.
+ */
+export function cancelReason(webhook: { enabled?: boolean | null } | null, url: string | undefined): string | null {
   if (!webhook) return 'webhook deleted';
   if (!webhook.enabled) return 'webhook disabled';
-  if (!(webhook.urls ?? []).some((u) => u.url === url)) return 'URL removed from the webhook';
+  if (!url) return 'URL removed from the webhook';
   return null;
 }
 
@@ -28,8 +29,10 @@ export function deliveryActivities(deps: { config: Config }) {
   return {
     /**
      * One HTTP attempt of one (webhook, URL) delivery; Temporal retries it (maximumAttempts =
-     * max_retry + 1, backoff from the retry profile). Re-reads the webhook first: deleted, disabled
-     * or URL removed → logs `cancelled` and throws a non-retryable DeliveryCancelled. Headers and
+     * max_retry + 1, backoff from the retry profile). Re-reads the webhook first and finds the URL
+     * by its key: deleted, disabled or URL removed → logs `cancelled` and throws a non-retryable
+     * DeliveryCancelled (when the webhook no longer has the URL, the row goes under the URL an
+     * earlier attempt logged; a first attempt has none, so it logs nothing). Headers and
      * signatures are made afresh; every attempt is logged (pending first, so a worker crash leaves
      * a trace that the next attempt closes as interrupted). 2xx returns; anything else throws a
      * retryable DeliveryFailed, with `nextRetryDelay` from a capped Retry-After on 429/503.
@@ -38,17 +41,17 @@ export function deliveryActivities(deps: { config: Config }) {
       const { attempt } = Context.current().info;
       const deliveryId = deliveryIdOf(req.organizationId, req.eventId, req.webhookId);
       // Only a retry can find rows an earlier attempt of this delivery left pending.
-      if (attempt > 1) await closeInterruptedAttempts(deliveryId, req.url, attempt, req.maxAttempts);
+      if (attempt > 1) await closeInterruptedAttempts(deliveryId, req.urlKey, attempt, req.maxAttempts);
       const webhook = await withStoreRetry(() =>
         findOwnedById(Webhook, req.webhookId, req.organizationId, { enabled: 1, urls: 1, headers: 1, secrets: 1 }),
       );
+      const url = urlByKey(webhook?.urls, req.urlKey);
       const spec = {
         organizationId: req.organizationId,
         webhookId: req.webhookId,
         deliveryId,
         eventId: req.eventId,
         eventType: req.eventType,
-        url: req.url,
         method: req.method,
         body: req.body,
         attempt,
@@ -56,9 +59,10 @@ export function deliveryActivities(deps: { config: Config }) {
         trigger: req.trigger,
         workflowId: req.workflowId,
       };
-      const reason = cancelReason(webhook, req.url);
-      if (reason || !webhook) {
-        await logCancelled(spec, reason ?? 'webhook deleted');
+      const reason = cancelReason(webhook, url);
+      if (reason || !webhook || !url) {
+        const loggedUrl = url ?? (attempt > 1 ? await loggedUrlOf(spec, req.urlKey) : undefined);
+        if (loggedUrl) await logCancelled({ ...spec, url: loggedUrl }, reason ?? '');
         throw ApplicationFailure.create({
           type: DELIVERY_CANCELLED,
           message: reason ?? '',
@@ -67,7 +71,12 @@ export function deliveryActivities(deps: { config: Config }) {
         });
       }
       const report = await attemptAndLog(
-        { ...spec, extraHeaders: webhook.headers ?? [], secrets: activeSecrets(webhook.secrets ?? [], new Date()) },
+        {
+          ...spec,
+          url,
+          extraHeaders: webhook.headers ?? [],
+          secrets: activeSecrets(webhook.secrets ?? [], new Date()),
+        },
         deps.config,
       );
       const { verdict, result } = report;

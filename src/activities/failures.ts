@@ -1,27 +1,12 @@
 import type { Config } from '../config';
 import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
-import { closeInterruptedAttempts, logNotAttempted } from '../delivery/attempt';
+import { closeInterruptedAttempts, loggedUrlOf, logNotAttempted } from '../delivery/attempt';
 import { deliveryIdOf } from '../delivery/signing';
+import { urlByKey } from '../delivery/target';
 import { notifyFailure, type MailResult } from '../mail/failureMail';
 import type { Mailer } from '../mail/mailer';
-import type { HttpMethod } from '../shared/types';
-
-export interface DeliveryFailure {
-  organizationId: string;
-  webhookId: string;
-  eventId: string;
-  eventType: string;
-  url: string;
-  method: HttpMethod;
-  maxAttempts: number;
-  /** The last attempt's error, as the workflow saw it. */
-  error: string;
-  trigger: 'event' | 'manual';
-  workflowId: string;
-  /** No attempt was made (the payload could not be built): log one failed row for it. */
-  recordAttempt?: boolean;
-}
+import type { DeliveryFailure } from '../shared/delivery';
 
 export function failureActivities(deps: { config: Config; mailer: Mailer | null }) {
   return {
@@ -29,19 +14,25 @@ export function failureActivities(deps: { config: Config; mailer: Mailer | null 
      * After the last attempt for a URL failed: logs attempts a dead worker left in flight,
      * then sends one failure mail to the webhook's mail_ids (at most one per webhook and URL per
      * FAILURE_MAIL_WINDOW_MS; stored only when SMTP is not configured). Idempotent per delivery and
-     * URL, so Temporal may retry it until SMTP answers.
+     * URL, so Temporal may retry it until SMTP answers. The URL is found by its key among the
+     * webhook's URLs, else among this delivery's logged attempts; with neither (removed before
+     * any attempt logged it), there is nothing to report on: `url_removed`.
      */
-    async handleDeliveryFailure(f: DeliveryFailure): Promise<MailResult> {
+    async handleDeliveryFailure(f: DeliveryFailure): Promise<MailResult | 'url_removed'> {
       const deliveryId = deliveryIdOf(f.organizationId, f.eventId, f.webhookId);
+      await closeInterruptedAttempts(deliveryId, f.urlKey, f.maxAttempts + 1, f.maxAttempts);
+      const webhook = await findOwnedById(Webhook, f.webhookId, f.organizationId, { name: 1, mail_ids: 1, urls: 1 });
+      if (!webhook) return 'no_recipients';
+      const delivery = { organizationId: f.organizationId, webhookId: f.webhookId, deliveryId };
+      const url = urlByKey(webhook.urls, f.urlKey) ?? (await loggedUrlOf(delivery, f.urlKey));
+      if (!url) return 'url_removed';
       if (f.recordAttempt) {
         await logNotAttempted(
           {
-            organizationId: f.organizationId,
-            webhookId: f.webhookId,
-            deliveryId,
+            ...delivery,
             eventId: f.eventId,
             eventType: f.eventType,
-            url: f.url,
+            url,
             method: f.method,
             attempt: 1,
             maxAttempts: f.maxAttempts,
@@ -51,16 +42,13 @@ export function failureActivities(deps: { config: Config; mailer: Mailer | null 
           f.error,
         );
       }
-      await closeInterruptedAttempts(deliveryId, f.url, f.maxAttempts + 1, f.maxAttempts);
-      const webhook = await findOwnedById(Webhook, f.webhookId, f.organizationId, { name: 1, mail_ids: 1 });
-      if (!webhook) return 'no_recipients';
       return notifyFailure(
         {
           organizationId: f.organizationId,
           webhookId: f.webhookId,
           webhookName: webhook.name,
           mailIds: webhook.mail_ids ?? [],
-          url: f.url,
+          url,
           method: f.method,
           eventId: f.eventId,
           eventType: f.eventType,

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
+import { urlTargetOf } from '../delivery/target';
 import { v1EventTypeFor } from '../shared/catalog';
 import type { DeliveryPlan, DeliveryRetryProfile, WebhookPlan } from '../shared/delivery';
 import type { HttpMethod, PayloadType, WebhookVersion } from '../shared/types';
@@ -34,9 +35,10 @@ function toPlan(doc: PlanDoc): WebhookPlan {
     version: (doc.version ?? 'v2') as WebhookVersion,
     payloadType: (doc.payload_type ?? 'standard') as PayloadType,
     filterLogic: doc.filterLogic ?? null,
-    urls: (doc.urls ?? [])
+    // Keys and origins only: the plan is recorded in history, and a URL may be a credential.
+    targets: (doc.urls ?? [])
       .filter((u) => u.url)
-      .map((u) => ({ url: u.url as string, method: (u.method ?? 'POST').toUpperCase() as HttpMethod })),
+      .map((u) => urlTargetOf(u.url as string, (u.method ?? 'POST').toUpperCase() as HttpMethod)),
     maxRetry: Math.max(0, doc.max_retry ?? 3),
   };
 }
@@ -46,7 +48,7 @@ export function webhookActivities(deps: { config: Config }) {
     /**
      * The organization's enabled automatic webhooks subscribed to this event type (v2 by its
      * `event.type`, v1 by the v1 name of the four incident events), without secrets, header
-     * values or mail addresses, plus the worker's retry profile. Read-only, so retried freely.
+     * values, mail addresses or URLs, plus the worker's retry profile. Read-only, so retried freely.
      */
     async planEventDeliveries(input: { organizationId: string; eventType: string }): Promise<DeliveryPlan> {
       const v1Type = v1EventTypeFor(input.eventType);
@@ -62,8 +64,8 @@ export function webhookActivities(deps: { config: Config }) {
     },
 
     /**
-     * The one webhook a manual fire is for (no secrets, header values or mail addresses), or none
-     * when it is gone or disabled, plus the retry profile. Read-only, so retried freely.
+     * The one webhook a manual fire is for (no secrets, header values, mail addresses or URLs), or
+     * none when it is gone or disabled, plus the retry profile. Read-only, so retried freely.
      */
     async planManualFire(input: { organizationId: string; webhookId: string }): Promise<DeliveryPlan> {
       const found = await findOwnedById(Webhook, input.webhookId, input.organizationId, { ...PLAN_FIELDS, enabled: 1 });

@@ -9,6 +9,7 @@ import type { AttemptOutcome } from '../shared/types';
 import { sendHttp, type HttpResult } from './http';
 import { classify, prepareRequest, responseExcerpt, type Verdict } from './request';
 import { withStoreRetry } from './storeRetry';
+import { urlByKey, urlKeyOf } from './target';
 
 export interface AttemptSpec {
   organizationId: string;
@@ -141,20 +142,21 @@ export async function logNotAttempted(spec: Omit<AttemptSpec, 'extraHeaders' | '
 export const INTERRUPTED = 'attempt interrupted: the worker running it stopped before it finished';
 
 /**
- * Attempts of this delivery marked in flight that never finished (their worker died): each gets
- * its log row, `retrying`, or `failed` when it was the last attempt. Only retries and the failure
- * handler call this, so first attempts pay nothing.
+ * Attempts of this delivery to the URL with this key (see `UrlTarget`) marked in flight that never
+ * finished (their worker died): each gets its log row, `retrying`, or `failed` when it was the
+ * last attempt. Only retries and the failure handler call this, so first attempts pay nothing.
  */
 export async function closeInterruptedAttempts(
   deliveryId: string,
-  url: string,
+  urlKey: string,
   beforeAttempt: number,
   maxAttempts: number,
 ): Promise<void> {
-  const left = await withStoreRetry(() =>
-    AttemptInFlight.find({ deliveryId, url, attempt: { $lt: beforeAttempt } }).lean(),
+  // Few marks per delivery (its URLs' attempts in flight): matched by key here, not in the query.
+  const marks = await withStoreRetry(() =>
+    AttemptInFlight.find({ deliveryId, attempt: { $lt: beforeAttempt } }).lean(),
   );
-  for (const m of left) {
+  for (const m of marks.filter((mark) => urlKeyOf(mark.url) === urlKey)) {
     const { _id, ...fields } = m;
     await writeLogRow({
       ...fields,
@@ -164,4 +166,20 @@ export async function closeInterruptedAttempts(
     });
     await withStoreRetry(() => AttemptInFlight.deleteOne({ _id }));
   }
+}
+
+/**
+ * The URL with this key that an earlier attempt of this delivery logged, for when the webhook no
+ * longer has it (deleted, or the URL removed) but its cancellation or failure is still recorded
+ * under it. Call after `closeInterruptedAttempts`, which turns marks into rows.
+ */
+export async function loggedUrlOf(
+  delivery: { organizationId: string; webhookId: string; deliveryId: string },
+  urlKey: string,
+): Promise<string | undefined> {
+  const { organizationId, webhookId, deliveryId } = delivery;
+  const rows = await withStoreRetry(() =>
+    DeliveryLog.find({ organizationId, webhookId, deliveryId }, { url: 1 }).lean(),
+  );
+  return urlByKey(rows, urlKey);
 }

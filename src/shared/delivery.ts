@@ -4,8 +4,9 @@
  * imports this file.
  *
  * Workflow and activity inputs carry ids, payloads and compiled rules, never signing secrets,
- * header values or mail addresses: the Temporal UI shows history in clear, so activities load
- * those themselves.
+ * header values, mail addresses or webhook URLs: the Temporal UI shows history in clear, so
+ * activities load those themselves. Some URLs are credentials (Slack's incoming webhooks), so
+ * history names a URL by a key and shows only its origin.
  */
 import type { EventEnvelopeV2, HttpMethod, PayloadType, RunStatus, WebhookVersion } from './types';
 
@@ -23,7 +24,19 @@ export interface ManualFireInput {
   envelope: EventEnvelopeV2;
 }
 
-/** What the workflows need to know about a webhook: no secrets, header values or mail addresses. */
+/**
+ * One URL of a webhook as history shows it. Activities find the URL again by its key among the
+ * webhook's URLs; a key no longer there means the URL was removed.
+ */
+export interface UrlTarget {
+  /** The first 16 hex digits of the URL's SHA-256: the same URL always has the same key. */
+  key: string;
+  method: HttpMethod;
+  /** `scheme://host[:port]`: enough to tell receivers apart, never the path or query. */
+  origin: string;
+}
+
+/** What the workflows need to know about a webhook: no secrets, header values, mail addresses or URLs. */
 export interface WebhookPlan {
   id: string;
   name: string;
@@ -31,7 +44,7 @@ export interface WebhookPlan {
   payloadType: PayloadType;
   /** Compiled json-logic (JSON text), or null for "every event". */
   filterLogic: string | null;
-  urls: { url: string; method: HttpMethod }[];
+  targets: UrlTarget[];
   maxRetry: number;
 }
 
@@ -59,7 +72,8 @@ export interface DeliveryRequest {
   eventId: string;
   eventType: string;
   webhookId: string;
-  url: string;
+  /** The `UrlTarget` key: the activity reads the URL from the webhook. */
+  urlKey: string;
   method: HttpMethod;
   /** The request body: the payload snapshot taken when the event was accepted. */
   body: string;
@@ -69,11 +83,19 @@ export interface DeliveryRequest {
   workflowId: string;
 }
 
+/** Input of the `handleDeliveryFailure` activity, after the last attempt for a URL failed. */
+export interface DeliveryFailure extends Omit<DeliveryRequest, 'body'> {
+  /** The last attempt's error, as the workflow saw it. */
+  error: string;
+  /** No attempt was made (the payload could not be built): log one failed row for it. */
+  recordAttempt?: boolean;
+}
+
 export type DeliveryOutcome = 'delivered' | 'failed' | 'cancelled';
 
 export interface UrlDeliveryResult {
   webhookId: string;
-  url: string;
+  target: UrlTarget;
   outcome: DeliveryOutcome;
   error?: string;
 }

@@ -11,6 +11,7 @@ import { checkCustomPayload } from '../templates/customPayload';
 import { isReservedHeader, MASKED_VALUE } from './headers';
 import type { WebhookRequest } from './schema';
 import { checkTargetUrl } from './urlSafety';
+import { originOf } from '../delivery/target';
 
 /** Kept here for the modules that read it from the validation (see headers.ts). */
 export { MASKED_VALUE };
@@ -116,14 +117,6 @@ function checkHeaders(input: WebhookRequest, ctx: CheckContext, errors: FieldErr
     return { name, value };
   });
 }
-
-const originOf = (url: string) => {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
-};
 
 /** The origins among the request's URLs that none of the stored URLs has. */
 function newOrigins(input: WebhookRequest, ctx: CheckContext): string[] {

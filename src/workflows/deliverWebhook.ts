@@ -20,6 +20,7 @@ import {
   type DeliveryRetryProfile,
   type DeliveryRunResult,
   type UrlDeliveryResult,
+  type UrlTarget,
   type WebhookPlan,
 } from '../shared/delivery';
 import { SA_DELIVERY_STATUS } from '../shared/searchAttributes';
@@ -51,14 +52,14 @@ function describeFailure(err: unknown): string {
 const isFailureOfType = (err: unknown, type: string) =>
   err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === type;
 
-/** What identifies one (webhook, URL) delivery in activity inputs, logs and mails. */
-function deliveryOf(ctx: DeliveryContext, webhook: WebhookPlan, target: WebhookPlan['urls'][number]) {
+/** What identifies one (webhook, URL) delivery in activity inputs: the URL by its key only. */
+function deliveryOf(ctx: DeliveryContext, webhook: WebhookPlan, target: UrlTarget) {
   return {
     organizationId: ctx.organizationId,
     eventId: ctx.eventId,
     eventType: ctx.envelope.event.type,
     webhookId: webhook.id,
-    url: target.url,
+    urlKey: target.key,
     method: target.method,
     maxAttempts: webhook.maxRetry + 1,
     trigger: ctx.trigger,
@@ -69,7 +70,7 @@ function deliveryOf(ctx: DeliveryContext, webhook: WebhookPlan, target: WebhookP
 async function deliverToUrl(
   ctx: DeliveryContext,
   webhook: WebhookPlan,
-  target: WebhookPlan['urls'][number],
+  target: UrlTarget,
   body: string,
 ): Promise<UrlDeliveryResult> {
   const common = deliveryOf(ctx, webhook, target);
@@ -82,21 +83,21 @@ async function deliverToUrl(
       maximumAttempts: common.maxAttempts,
       nonRetryableErrorTypes: [DELIVERY_CANCELLED],
     },
-    // Scheme and host only: some URLs are credentials (Slack's incoming webhooks), and summaries
-    // are what the Web UI shows first.
-    summary: `${webhook.name}: ${target.method} ${target.url.split('/').slice(0, 3).join('/')}/…`,
+    // The origin only: some URLs are credentials (Slack's incoming webhooks), and summaries are
+    // what the Web UI shows first.
+    summary: `${webhook.name}: ${target.method} ${target.origin}/…`,
   });
   try {
     await deliverAttempt({ ...common, body });
-    return { webhookId: webhook.id, url: target.url, outcome: 'delivered' };
+    return { webhookId: webhook.id, target, outcome: 'delivered' };
   } catch (err) {
     if (isCancellation(err)) throw err;
     const error = describeFailure(err);
     if (isFailureOfType(err, DELIVERY_CANCELLED)) {
-      return { webhookId: webhook.id, url: target.url, outcome: 'cancelled', error };
+      return { webhookId: webhook.id, target, outcome: 'cancelled', error };
     }
     await mail.handleDeliveryFailure({ ...common, error });
-    return { webhookId: webhook.id, url: target.url, outcome: 'failed', error };
+    return { webhookId: webhook.id, target, outcome: 'failed', error };
   }
 }
 
@@ -120,13 +121,13 @@ export async function deliverToWebhook(ctx: DeliveryContext, webhook: WebhookPla
     if (isCancellation(err)) throw err;
     const error = `payload could not be built: ${describeFailure(err)}`;
     return Promise.all(
-      webhook.urls.map(async (target) => {
+      webhook.targets.map(async (target) => {
         await mail.handleDeliveryFailure({ ...deliveryOf(ctx, webhook, target), error, recordAttempt: true });
-        return { webhookId: webhook.id, url: target.url, outcome: 'failed' as const, error };
+        return { webhookId: webhook.id, target, outcome: 'failed' as const, error };
       }),
     );
   }
-  return Promise.all(webhook.urls.map((target) => deliverToUrl(ctx, webhook, target, body)));
+  return Promise.all(webhook.targets.map((target) => deliverToUrl(ctx, webhook, target, body)));
 }
 
 export interface WebhookDeliveryInput {

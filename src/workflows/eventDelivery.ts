@@ -34,7 +34,7 @@ function matches(webhook: WebhookPlan, envelope: EventEnvelopeV2): boolean {
 
 /** Inline for a small fan-out; one child workflow per webhook beyond INLINE_DELIVERY_LIMIT deliveries. */
 export async function fanOut(ctx: DeliveryContext, webhooks: WebhookPlan[]): Promise<UrlDeliveryResult[]> {
-  const total = webhooks.reduce((n, w) => n + w.urls.length, 0);
+  const total = webhooks.reduce((n, w) => n + w.targets.length, 0);
   if (total <= INLINE_DELIVERY_LIMIT) {
     return (await Promise.all(webhooks.map((w) => deliverToWebhook(ctx, w)))).flat();
   }

@@ -1,6 +1,7 @@
 import { createApiKey, type CreatedKey } from '../../src/access/keys';
 import { PendingStart, StoredEvent, eventKey } from '../../src/db/event';
 import { latestIncident, startUnstartedEvents } from '../../src/delivery/ingest';
+import { urlTargetOf } from '../../src/delivery/target';
 import { eventWorkflowId } from '../../src/shared/workflowIds';
 import { SA_DELIVERY_STATUS, SA_EVENT_TYPE } from '../../src/shared/searchAttributes';
 import { startReceiver, type Receiver } from '../support/receiver';
@@ -43,7 +44,7 @@ describe('POST /v3/events', () => {
     });
     expect(result).toEqual({
       status: 'delivered',
-      deliveries: [{ webhookId, url: `${receiver.url}/hook`, outcome: 'delivered' }],
+      deliveries: [{ webhookId, target: urlTargetOf(`${receiver.url}/hook`, 'POST'), outcome: 'delivered' }],
     });
     const description = await h.temporal.workflow.getHandle(res.body.data.workflow_id).describe();
     expect(description.status.name).toBe('COMPLETED');

@@ -1,5 +1,6 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { createApiKey, type CreatedKey } from '../../src/access/keys';
+import { urlTargetOf } from '../../src/delivery/target';
 import { toV1Payload } from '../../src/payloads/v1';
 import { sampleEvent } from '../../src/payloads/samples';
 import { SA_EVENT_TYPE, SA_ORGANIZATION } from '../../src/shared/searchAttributes';
@@ -89,7 +90,9 @@ describe('eventDeliveryWorkflow: what each webhook receives', () => {
     });
     const event = freshEvent('incident.acknowledged');
     const { result } = await deliverEvent(h.api, owner.key, h.temporal, event);
-    expect(result.deliveries).toEqual([{ webhookId: wh.id, url: `${receiver.url}/v1`, outcome: 'delivered' }]);
+    expect(result.deliveries).toEqual([
+      { webhookId: wh.id, target: urlTargetOf(`${receiver.url}/v1`, 'POST'), outcome: 'delivered' },
+    ]);
     const withOrg = structuredClone(event);
     withOrg.data.organization = { id: owner.organizationId, name: 'acme' };
     const [r] = received('/v1');

@@ -1,6 +1,7 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { createApiKey, type CreatedKey } from '../../src/access/keys';
 import { Webhook } from '../../src/db/webhook';
+import { urlTargetOf } from '../../src/delivery/target';
 import { startReceiver, type Receiver } from '../support/receiver';
 import { startSmtp, type SmtpCatcher } from '../support/smtp';
 import { createWebhook, deliverEvent, freshEvent, logsOf } from '../support/deliveries';
@@ -80,7 +81,9 @@ describe('eventDeliveryWorkflow: retries, cancellation and failure mail', () => 
     const { result } = await deliverEvent(h.api, owner.key, h.temporal, event);
     expect(result).toEqual({
       status: 'failed',
-      deliveries: [{ webhookId: wh.id, url: `${receiver.url}/down`, outcome: 'failed', error: 'HTTP 500' }],
+      deliveries: [
+        { webhookId: wh.id, target: urlTargetOf(`${receiver.url}/down`, 'POST'), outcome: 'failed', error: 'HTTP 500' },
+      ],
     });
     expect(hits('/down')).toHaveLength(3);
     const logs = await logsOf(wh.id);
@@ -154,7 +157,12 @@ describe('eventDeliveryWorkflow: retries, cancellation and failure mail', () => 
     });
     const { result } = await deliverEvent(h.api, owner.key, h.temporal, freshEvent());
     expect(result.deliveries).toEqual([
-      { webhookId: wh.id, url: `${receiver.url}/disable-me`, outcome: 'cancelled', error: 'webhook disabled' },
+      {
+        webhookId: wh.id,
+        target: urlTargetOf(`${receiver.url}/disable-me`, 'POST'),
+        outcome: 'cancelled',
+        error: 'webhook disabled',
+      },
     ]);
     expect(result.status).toBe('failed');
     expect(hits('/disable-me')).toHaveLength(2);
@@ -184,15 +192,21 @@ describe('eventDeliveryWorkflow: retries, cancellation and failure mail', () => 
     expect(result.status).toBe('partially_failed');
     expect(result.deliveries).toContainEqual(
       expect.objectContaining({
-        url: `${receiver.url}/removed`,
+        target: urlTargetOf(`${receiver.url}/removed`, 'POST'),
         outcome: 'cancelled',
         error: 'URL removed from the webhook',
       }),
     );
     expect(result.deliveries).toContainEqual(
-      expect.objectContaining({ url: `${receiver.url}/kept`, outcome: 'delivered' }),
+      expect.objectContaining({ target: urlTargetOf(`${receiver.url}/kept`, 'POST'), outcome: 'delivered' }),
     );
     expect(hits('/removed')).toHaveLength(1);
+    // The cancelled attempt is logged under the URL the webhook no longer has.
+    const removed = (await logsOf(wh.id)).filter((l) => l.url === `${receiver.url}/removed`);
+    expect(removed.map((l) => [l.attempt, l.outcome])).toEqual([
+      [1, 'retrying'],
+      [2, 'cancelled'],
+    ]);
   });
 
   test('when the webhook is deleted before an attempt, then the attempt is logged cancelled', async () => {
