@@ -181,23 +181,27 @@ describe('GET /v3/extensions/event-webhooks/{id}/logs and /mails', () => {
     }
   });
 
+  /** A first attempt of delivery `n` to webhookId's receiver, as log rows and in-flight marks record it. */
+  const attemptOf = (webhookId: string, n: number, timestamp: Date, organizationId = owner.organizationId) => ({
+    organizationId,
+    webhookId,
+    deliveryId: `msg_${webhookId}_${n}`,
+    eventId: `evt-${n}`,
+    eventType: 'incident.triggered',
+    url: 'https://receiver.test/hook',
+    method: 'POST',
+    attempt: 1,
+    maxAttempts: 4,
+    trigger: 'event',
+    timestamp,
+  });
+  const markOf = (a: ReturnType<typeof attemptOf>) => ({ _id: `${a.deliveryId}\n${a.url}\n${a.attempt}`, ...a });
+
   test('when finished rows and marks interleave, then every page is the matching slice of one newest-first list, without marks already logged or of other organizations', async () => {
     const wh = await createWebhook(owner.organizationId);
     const t0 = Date.parse('2030-01-01T00:00:00Z');
-    const attempt = (n: number, at: number, organizationId = owner.organizationId) => ({
-      organizationId,
-      webhookId: wh.id,
-      deliveryId: `msg_${wh.id}_${n}`,
-      eventId: `evt-${n}`,
-      eventType: 'incident.triggered',
-      url: 'https://receiver.test/hook',
-      method: 'POST',
-      attempt: 1,
-      maxAttempts: 4,
-      trigger: 'event',
-      timestamp: new Date(t0 + at),
-    });
-    const markOf = (a: ReturnType<typeof attempt>) => ({ _id: `${a.deliveryId}\n${a.url}\n${a.attempt}`, ...a });
+    const attempt = (n: number, at: number, organizationId = owner.organizationId) =>
+      attemptOf(wh.id, n, new Date(t0 + at), organizationId);
     const rowOf = (a: ReturnType<typeof attempt>) => ({
       _id: attemptLogId(a.deliveryId, a.url, a.attempt),
       ...a,
@@ -235,20 +239,7 @@ describe('GET /v3/extensions/event-webhooks/{id}/logs and /mails', () => {
 
   test('when a mark is older than an attempt can run, then it is not listed as in progress (its process died)', async () => {
     const wh = await createWebhook(owner.organizationId);
-    const mark = (n: number, ageMs: number) => ({
-      _id: `msg_${wh.id}_${n}\nhttps://receiver.test/hook\n1`,
-      organizationId: owner.organizationId,
-      webhookId: wh.id,
-      deliveryId: `msg_${wh.id}_${n}`,
-      eventId: `evt-${n}`,
-      eventType: 'incident.triggered',
-      url: 'https://receiver.test/hook',
-      method: 'POST',
-      attempt: 1,
-      maxAttempts: 4,
-      trigger: 'event',
-      timestamp: new Date(Date.now() - ageMs),
-    });
+    const mark = (n: number, ageMs: number) => markOf(attemptOf(wh.id, n, new Date(Date.now() - ageMs)));
     await AttemptInFlight.insertMany([mark(1, 1000), mark(2, 60 * 60 * 1000)]);
     const listed = (await logs('?outcome=in_progress', owner.key, wh.id)).body.data;
     expect(listed.result.map((r: any) => r.delivery_id)).toEqual([`msg_${wh.id}_1`]);
