@@ -24,7 +24,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
   app.use(express.json({ limit: '256kb', type: () => true }));
 
-  app.use(healthRoutes(deps.temporal));
+  app.use(healthRoutes(deps.temporal, deps.logger));
   app.use(eventRoutes(deps));
   app.use(incidentRoutes(deps));
   // Routers with fixed paths under /v3/extensions/event-webhooks (templates, events catalog, payload

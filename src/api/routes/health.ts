@@ -1,10 +1,15 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { pingDatabase } from '../../db/connect';
+import type { Logger } from '../../logger';
 import { RETRY_AFTER_SECONDS } from '../errors';
 
-/** `/healthz`: the process is up. `/readyz`: Temporal and the store answer (503 with reasons if not). */
-export function healthRoutes(temporal: Client): Router {
+/**
+ * `/healthz`: the process is up. `/readyz`: Temporal and the store answer (503 naming which does
+ * not). Unauthenticated, so the answer says only which check failed; the reason, which may name
+ * internal hosts, goes to the log.
+ */
+export function healthRoutes(temporal: Client, logger: Logger): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -15,10 +20,11 @@ export function healthRoutes(temporal: Client): Router {
       check('store', () => pingDatabase()),
     ]);
     const failing = checks.filter((c) => !c.ok);
+    for (const c of failing) logger.warn('readiness check failed', { check: c.name, reason: c.reason });
     if (failing.length) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(failing.length ? 503 : 200).json({
       status: failing.length ? 'unavailable' : 'ready',
-      checks: Object.fromEntries(checks.map((c) => [c.name, c.ok ? 'ok' : c.reason])),
+      checks: Object.fromEntries(checks.map((c) => [c.name, c.ok ? 'ok' : 'unavailable'])),
     });
   });
   return router;
