@@ -72,31 +72,41 @@ async function main() {
         '',
       ].join('\n'),
     );
-    await waitUntilServing(api, config);
-    console.log(`hookrelay is ready: the API answers and a worker polls task queue ${config.TEMPORAL_TASK_QUEUE}.`);
+    console.log(
+      (await waitUntilServing(api, config, 120_000))
+        ? `hookrelay is ready: the API answers and a worker polls task queue ${config.TEMPORAL_TASK_QUEUE}.`
+        : `hookrelay is not ready after 2 minutes: see the API and worker output above (and ${api}/readyz).`,
+    );
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     await stopAll(1);
   }
 }
 
-/** Until /readyz answers 200 and a worker polls the task queue (what "ready" means to a user). */
-async function waitUntilServing(api: string, config: Config): Promise<void> {
+/** Whether, within `timeoutMs`, /readyz answers 200 and a worker polls the task queue (what "ready" means to a user). */
+async function waitUntilServing(api: string, config: Config, timeoutMs: number): Promise<boolean> {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const deadline = Date.now() + timeoutMs;
   try {
-    for (;;) {
+    while (Date.now() < deadline) {
       const ready = await fetch(`${api}/readyz`).then(
         (r) => r.ok,
         () => false,
       );
-      const { pollers } = await connection.workflowService.describeTaskQueue({
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: { name: config.TEMPORAL_TASK_QUEUE },
-        taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
-      });
-      if (ready && pollers?.length) return;
+      const polled = await connection.workflowService
+        .describeTaskQueue({
+          namespace: config.TEMPORAL_NAMESPACE,
+          taskQueue: { name: config.TEMPORAL_TASK_QUEUE },
+          taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+        })
+        .then(
+          (r) => Boolean(r.pollers?.length),
+          () => false,
+        );
+      if (ready && polled) return true;
       await new Promise((r) => setTimeout(r, 250));
     }
+    return false;
   } finally {
     await connection.close();
   }

@@ -157,10 +157,10 @@ async function insertEvent(organizationId: string, envelope: EventEnvelopeV2, bo
   }
 }
 
-/** Starts the workflow (duplicate when it was started before), then drops the pending mark. */
 /** How long starting a workflow may take before the post answers 503. */
 const START_DEADLINE_MS = 5000;
 
+/** Starts the workflow (duplicate when it was started before), then drops the pending mark. */
 async function startEventWorkflow(deps: IngestDeps, organizationId: string, envelope: EventEnvelopeV2) {
   const workflowId = eventWorkflowId(organizationId, envelope.event.id);
   let runId: string | null;

@@ -50,7 +50,8 @@ export const MAX_JSON_LOGIC_DEPTH = 32;
  * value, and together they let a few hundred bytes build gigabytes (reduce + cat doubles a string
  * at every step, map multiplies that again) and crash the worker for every organization. The
  * filter compiler never emits them, and matching on event facts does not need them: `in` tests
- * substrings and list membership, `some`/`all`/`none` test the tags.
+ * substrings and list membership, `some`/`all`/`none` test the tags. `substr` stays: its result is
+ * never longer than its input, so it cannot amplify (and it is how a rule matches a prefix).
  */
 export const UNBOUNDED_OPERATORS: ReadonlyMap<string, string> = new Map([
   ['map', 'it builds a new array from every element'],
@@ -58,7 +59,6 @@ export const UNBOUNDED_OPERATORS: ReadonlyMap<string, string> = new Map([
   ['reduce', 'it carries an accumulator across elements, which can double at every step'],
   ['merge', 'it concatenates arrays into a new one'],
   ['cat', 'it concatenates strings into a new one'],
-  ['substr', 'it copies strings into new ones'],
 ]);
 
 /**

@@ -11,7 +11,6 @@ import { checkCustomPayload } from '../templates/customPayload';
 import { isReservedHeader, MASKED_VALUE } from './headers';
 import type { WebhookRequest } from './schema';
 import { checkTargetUrl } from './urlSafety';
-import { originOf } from '../delivery/target';
 
 /** Kept here for the modules that read it from the validation (see headers.ts). */
 export { MASKED_VALUE };
@@ -49,7 +48,7 @@ export interface CheckContext {
   allowPrivateTargets: boolean;
   /** The stored headers when replacing, so masked values can be kept. */
   existingHeaders?: { name: string; value: string }[];
-  /** The stored URLs when replacing: a kept header value may go only to the origins it was given for. */
+  /** The stored URLs when replacing: a kept header value may go only to the URLs it was given for. */
   existingUrls?: string[];
 }
 
@@ -102,11 +101,12 @@ function checkHeaders(input: WebhookRequest, ctx: CheckContext, errors: FieldErr
     seen.add(lower);
     if (given === MASKED_VALUE) {
       const kept = ctx.existingHeaders?.find((h) => h.name.toLowerCase() === lower);
-      const newOrigin = kept && newOrigins(input, ctx)[0];
+      const added = kept && addedUrls(input, ctx)[0];
       if (!kept) errors.push({ field, message: 'is the masked placeholder; send the real value' });
-      else if (newOrigin) {
-        // Otherwise anyone allowed to edit could point the webhook elsewhere and receive the value.
-        errors.push({ field, message: `is the masked placeholder; send the real value again to add ${newOrigin}` });
+      else if (added) {
+        // Otherwise anyone allowed to edit could point the webhook at their own URL (even on a
+        // shared host such as a workflow-automation service) and receive the value.
+        errors.push({ field, message: `is the masked placeholder; send the real value again to add ${added}` });
       } else value = kept.value;
     } else if (given.length > MAX_HEADER_VALUE) {
       errors.push({ field, message: `must be at most ${MAX_HEADER_VALUE} characters` });
@@ -118,10 +118,10 @@ function checkHeaders(input: WebhookRequest, ctx: CheckContext, errors: FieldErr
   });
 }
 
-/** The origins among the request's URLs that none of the stored URLs has. */
-function newOrigins(input: WebhookRequest, ctx: CheckContext): string[] {
-  const known = new Set((ctx.existingUrls ?? []).map(originOf));
-  return [...new Set(input.urls.map((u) => originOf(u.url)))].filter((o) => !known.has(o));
+/** The request's URLs that are not among the stored ones. */
+function addedUrls(input: WebhookRequest, ctx: CheckContext): string[] {
+  const known = new Set(ctx.existingUrls ?? []);
+  return input.urls.map((u) => u.url).filter((u) => !known.has(u));
 }
 
 function checkTeamsShape(input: WebhookRequest, errors: FieldError[]) {
@@ -185,7 +185,11 @@ export async function checkWebhook(input: WebhookRequest, ctx: CheckContext): Pr
   const errors: FieldError[] = [];
   const triggers = checkTriggers(input, errors);
   input.urls.forEach((u, i) => {
-    const problem = checkTargetUrl(u.url, ctx.allowPrivateTargets);
+    // A URL is what identifies a delivery (its webhook-id, log rows): listed twice, even with two
+    // methods, its deliveries would collide.
+    const problem =
+      checkTargetUrl(u.url, ctx.allowPrivateTargets) ??
+      (input.urls.findIndex((other) => other.url === u.url) < i ? 'is listed twice' : undefined);
     if (problem) errors.push({ field: `urls.${i}.url`, message: problem });
   });
   const headers = checkHeaders(input, ctx, errors);

@@ -241,8 +241,12 @@ describe('data retention sweep', () => {
   test('when more has expired than one batch, then batches delete all of it and nothing else', async () => {
     // Batches of 3 against 4 expired documents per collection: one full batch, then the rest (the
     // store refuses a delete of tens of thousands at once, so sweeps go in batches).
+    const deletes = jest.spyOn(DeliveryLog, 'deleteMany');
     const counts = await deleteDataOlderThan(KEPT.edge, 3);
     expect(counts).toEqual({ deliveryLogs: 4, events: 4, mails: 4 });
+    // Really in batches: a full one of 3 (at least), then the rest.
+    expect(deletes.mock.calls.length).toBeGreaterThanOrEqual(2);
+    deletes.mockRestore();
     expect(await logIds()).toEqual(sorted(seeded.keptLogs));
     expect(await eventIds()).toEqual(sorted([...seeded.keptEvents, ...seeded.pendingEvents]));
     expect(await mailIds()).toEqual(sorted(seeded.keptMails));

@@ -474,31 +474,46 @@ describe('webhooks API', () => {
       expect(new Date(res.body.data.created_at).getTime()).toBe(new Date(created.created_at).getTime());
     });
 
-    test('when a replacement keeps a masked header but adds a receiver origin, then the real value is required', async () => {
+    test('when a replacement keeps a masked header but adds a URL, then the real value is required', async () => {
       const created = (await post(automatic({ name: 'Jira', header: { Authorization: 'Bearer secret-token' } }))).body
         .data;
-      const moved = automatic({
-        name: 'Jira',
-        urls: [{ url: 'https://attacker.example.net/collect', method: 'POST' }],
-        header: { Authorization: '********' },
-      });
-      const res = await call(h.api, 'PUT', `${BASE}/${created.id}`, { key: owner, body: moved });
-      expect(res.status).toBe(422);
-      expect(res.body.meta.errors).toEqual([
-        {
-          field: 'header.Authorization',
-          message: 'is the masked placeholder; send the real value again to add https://attacker.example.net',
-        },
-      ]);
-      // Same origin, other path: the stored value is kept.
+      // Even on the same host: shared hosts (workflow-automation services) serve many tenants.
+      for (const url of ['https://attacker.example.net/collect', 'https://hooks.example.com/someone-else']) {
+        const moved = automatic({
+          name: 'Jira',
+          urls: [{ url, method: 'POST' }],
+          header: { Authorization: '********' },
+        });
+        const res = await call(h.api, 'PUT', `${BASE}/${created.id}`, { key: owner, body: moved });
+        expect(res.status).toBe(422);
+        expect(res.body.meta.errors).toEqual([
+          {
+            field: 'header.Authorization',
+            message: `is the masked placeholder; send the real value again to add ${url}`,
+          },
+        ]);
+      }
+      // The same URL with another method: the stored value is kept.
       const samePlace = automatic({
         name: 'Jira',
-        urls: [{ url: 'https://hooks.example.com/other', method: 'PUT' }],
+        urls: [{ url: 'https://hooks.example.com/in', method: 'PUT' }],
         header: { Authorization: '********' },
       });
       expect((await call(h.api, 'PUT', `${BASE}/${created.id}`, { key: owner, body: samePlace })).status).toBe(200);
       const stored = await Webhook.findById(created.id).lean();
       expect(stored?.headers).toEqual([{ name: 'Authorization', value: 'Bearer secret-token' }]);
+    });
+
+    test('when a URL is listed twice (even with two methods), then the answer is 422 naming the second', async () => {
+      const twice = automatic({
+        urls: [
+          { url: 'https://hooks.example.com/in', method: 'POST' },
+          { url: 'https://hooks.example.com/in', method: 'PUT' },
+        ],
+      });
+      const res = await post(twice);
+      expect(res.status).toBe(422);
+      expect(res.body.meta.errors).toEqual([{ field: 'urls.1.url', message: 'is listed twice' }]);
     });
 
     test('when the replacement is invalid, then the answer is 422 and the stored webhook is unchanged', async () => {
