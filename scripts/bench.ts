@@ -26,7 +26,7 @@ import { Webhook } from '../src/db/webhook';
 import { deliveryIdOf } from '../src/delivery/signing';
 import { sampleEvent } from '../src/payloads/samples';
 import { libraryTemplate } from '../src/templates/library';
-import { freePort, startStack } from '../src/stack';
+import { freePort, freePorts, startStack } from '../src/stack';
 import { waitForTemporal } from '../src/temporal/client';
 
 const root = path.resolve(__dirname, '..');
@@ -149,10 +149,11 @@ async function main() {
   const children: ChildProcess[] = [];
   const t0 = Date.now();
   console.error(`bench: starting a stack in ${dataDir}…`);
+  const [temporalPort, uiPort, storePort] = await freePorts(3);
   const stack = await startStack({
     dataDir,
-    temporal: { port: await freePort(), uiPort: await freePort() },
-    store: { port: await freePort(), database: 'bench' },
+    temporal: { port: temporalPort, uiPort },
+    store: { port: storePort, database: 'bench' },
   });
   const receiver = await startReceiver();
   const stopAll = async () => {

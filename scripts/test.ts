@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { freePort, startStack } from '../src/stack';
+import { freePorts, startStack } from '../src/stack';
 import { ensureJsonnetEvaluator } from '../src/stack/binaries';
 import { waitForTemporal } from '../src/temporal/client';
 
@@ -17,10 +17,11 @@ const root = path.resolve(__dirname, '..');
 async function main(): Promise<number> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-test-'));
   const t0 = Date.now();
+  const [temporalPort, uiPort, storePort] = await freePorts(3);
   const stack = await startStack({
     dataDir,
-    temporal: process.env.TEMPORAL_ADDRESS ? undefined : { port: await freePort(), uiPort: await freePort() },
-    store: process.env.MONGODB_URI ? undefined : { port: await freePort(), database: 'test' },
+    temporal: process.env.TEMPORAL_ADDRESS ? undefined : { port: temporalPort, uiPort },
+    store: process.env.MONGODB_URI ? undefined : { port: storePort, database: 'test' },
   });
   let stopped = false;
   const cleanup = async () => {
