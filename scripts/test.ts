@@ -1,7 +1,8 @@
 /**
  * `npm test`: starts a throw-away embedded stack on free ports (unless TEMPORAL_ADDRESS and
  * MONGODB_URI are set), bundles the workflows once, runs jest against it, and stops the stack
- * afterwards, whatever jest's result. Extra arguments go to jest (`npm test -- test/api`).
+ * afterwards, whatever jest's result. Extra arguments go to jest (`npm test -- test/integration/api`).
+ * `--unit` (`npm run test:unit`) runs only test/unit, which needs no stack, and starts none.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,7 +15,19 @@ import { waitForTemporal } from '../src/temporal/client';
 
 const root = path.resolve(__dirname, '..');
 
+function runJest(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const jest = require.resolve('jest/bin/jest');
+  return new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, [jest, ...args], { cwd: root, env, stdio: 'inherit' });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
 async function main(): Promise<number> {
+  if (process.argv[2] === '--unit') {
+    await ensureJsonnetEvaluator();
+    return runJest(['test/unit', ...process.argv.slice(3)], process.env);
+  }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-test-'));
   const t0 = Date.now();
   const [temporalPort, uiPort, storePort] = await freePorts(3);
@@ -57,11 +70,7 @@ async function main(): Promise<number> {
       DELIVERY_TIMEOUT_MS: process.env.DELIVERY_TIMEOUT_MS || '3000',
       LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
     };
-    const jest = require.resolve('jest/bin/jest');
-    return await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, [jest, ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
-      child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-    });
+    return await runJest(process.argv.slice(2), env);
   } finally {
     await cleanup();
   }
