@@ -1,6 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Import paths that reach into src/api from elsewhere in src. */
+const API_IMPORTS = ['**/api', '**/api/*', '**/api/**'];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'coverage/'] },
   js.configs.recommended,
@@ -30,6 +33,17 @@ export default tseslint.config(
     },
   },
   {
+    // Layers point downwards: the API wires the domain together, so nothing below imports from it.
+    files: ['src/**/*.ts'],
+    ignores: ['src/api/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: API_IMPORTS, message: 'Only src/api imports from src/api.' }] },
+      ],
+    },
+  },
+  {
     // Workflow code is replayed deterministically inside Temporal's sandbox: no I/O here.
     files: ['src/workflows/**/*.ts'],
     rules: {
@@ -37,6 +51,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
+            { group: API_IMPORTS, message: 'Only src/api imports from src/api.' },
             {
               group: ['node:*', 'fs', 'http', 'https', 'net', 'dns', 'crypto', 'child_process'],
               message: 'No Node built-ins in workflow code.',
@@ -49,6 +64,7 @@ export default tseslint.config(
                 '../db/*',
                 '../activities/*',
                 '../delivery/*',
+                '../events/*',
                 '../mail/*',
                 '../templates/*',
               ],

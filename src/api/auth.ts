@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { authenticateKey, canManageWebhooks } from '../access/keys';
 import type { AuthContext } from '../shared/types';
-import { AppError } from './errors';
+import { AppError } from '../shared/errors';
 
 declare module 'express-serve-static-core' {
   interface Request {

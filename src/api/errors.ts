@@ -1,49 +1,22 @@
 import type { ErrorRequestHandler } from 'express';
-import type { ZodError } from 'zod';
 import { isStoreUnreachable } from '../db/errors';
-import { isTransientStoreError } from '../delivery/storeRetry';
+import { isTransientStoreError } from '../db/storeRetry';
 import { isTemporalUnavailable } from '../temporal/client';
 import { TemplateEngineUnavailable } from '../templates/engine';
+import { AppError, type ErrorKind, type FieldError } from '../shared/errors';
 
 /** What a 503 answer asks the client to wait before trying again (`Retry-After`, in seconds). */
 export const RETRY_AFTER_SECONDS = 3;
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
-/** The one error type routes throw: a stable HTTP status, a message, and the bad fields if any. */
-export class AppError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly errors?: FieldError[],
-  ) {
-    super(message);
-  }
-
-  static badRequest(message: string, errors?: FieldError[]) {
-    return new AppError(400, message, errors);
-  }
-  static unprocessable(message: string, errors?: FieldError[]) {
-    return new AppError(422, message, errors);
-  }
-  static unauthorized(message = 'missing or invalid API key') {
-    return new AppError(401, message);
-  }
-  static forbidden(message = 'you do not have permission to do this') {
-    return new AppError(403, message);
-  }
-  static notFound(what = 'resource') {
-    return new AppError(404, `${what} not found`);
-  }
-}
-
-/** Every issue of a zod error as `{field, message}`, field paths dotted (`urls.0.url`). */
-export function fieldErrors(error: ZodError): FieldError[] {
-  return error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: i.message }));
-}
+/** The HTTP status of each kind of domain error. */
+const STATUS_OF: Record<ErrorKind, number> = {
+  invalid: 400,
+  unprocessable: 422,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+};
 
 export function errorBody(status: number, message: string, errors?: FieldError[]) {
   return { meta: { status, error_message: message, ...(errors?.length ? { errors } : {}) } };
@@ -59,7 +32,8 @@ export function errorMiddleware(log: (msg: string, err: unknown) => void): Error
     let message = 'internal error';
     let errors: FieldError[] | undefined;
     if (err instanceof AppError) {
-      ({ status, message, errors } = err);
+      status = STATUS_OF[err.kind];
+      ({ message, errors } = err);
     } else if (err?.type === 'entity.too.large') {
       status = 413;
       message = `request body is larger than the ${err.limit} byte limit`;

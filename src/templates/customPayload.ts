@@ -1,4 +1,4 @@
-import type { FieldError } from '../api/errors';
+import type { FieldError } from '../shared/errors';
 import { formatTemplateError, sharedTemplateEngine, type TemplateEngine } from './engine';
 import { libraryTemplate } from './library';
 import { validateTemplate } from './validate';

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { HTTP_METHODS } from '../shared/types';
-import type { FieldError } from '../api/errors';
+import type { FieldError } from '../shared/errors';
 
 /** `null` reads as "not given", as Squadcast clients send it. */
 const optional = <T extends z.ZodType>(schema: T, fallback: z.output<T>) =>

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { Types } from 'mongoose';
-import { AppError, type FieldError } from '../api/errors';
+import { AppError, type FieldError } from '../shared/errors';
 import type { Config } from '../config';
 import { isDuplicateKey } from '../db/errors';
 import { Webhook, type WebhookDoc } from '../db/webhook';
@@ -118,7 +118,7 @@ async function updateIfUnchanged(doc: WebhookDoc, update: Record<string, unknown
   );
   if (updated) return updated;
   if (!(await Webhook.exists({ _id: doc._id }))) throw AppError.notFound(`webhook ${String(doc._id)}`);
-  throw new AppError(409, 'the webhook was changed by another request; read it again and retry');
+  throw AppError.conflict('the webhook was changed by another request; read it again and retry');
 }
 
 /** PUT: a full replace of the editable fields; id, slug, author, secrets and created_at stay. */

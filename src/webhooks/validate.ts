@@ -3,7 +3,7 @@
  * problem is collected, so one answer lists every bad field. Produces the record to store.
  */
 import { Types } from 'mongoose';
-import type { FieldError } from '../api/errors';
+import type { FieldError } from '../shared/errors';
 import { Team } from '../db/team';
 import { compileFilters, isEmptyFilters } from '../filters/compile';
 import { catalogEntry } from '../shared/catalog';

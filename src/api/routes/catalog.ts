@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { EVENT_CATALOG } from '../../shared/catalog';
 import { requireAuth } from '../auth';
-import { AppError, fieldErrors } from '../errors';
+import { AppError, fieldErrors } from '../../shared/errors';
 
 const query = z.object({ version: z.enum(['v1', 'v2']).default('v2') });
 

@@ -7,7 +7,7 @@ import { libraryTemplate, libraryTemplates, summarize } from '../../templates/li
 import { validateTemplate } from '../../templates/validate';
 import { MAX_TEMPLATE_CHARS } from '../../webhooks/schema';
 import { requireAuth, requireWebhookManager } from '../auth';
-import { AppError, fieldErrors } from '../errors';
+import { AppError, fieldErrors } from '../../shared/errors';
 
 const validateBody = z.object({
   language: z.string(),

@@ -14,7 +14,7 @@ import {
   setWebhookEnabled,
 } from '../../webhooks/service';
 import { authOf, requireAuth, requireWebhookManager } from '../auth';
-import { AppError, fieldErrors } from '../errors';
+import { AppError, fieldErrors } from '../../shared/errors';
 
 const BASE = '/v3/extensions/event-webhooks';
 
