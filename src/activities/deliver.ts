@@ -5,7 +5,7 @@ import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
 import { attemptAndLog, closeInterruptedAttempts, logCancelled, loggedUrlOf } from '../delivery/attempt';
 import { activeSecrets, deliveryIdOf } from '../delivery/signing';
-import { withStoreRetry } from '../delivery/storeRetry';
+import { withStoreRetry } from '../db/storeRetry';
 import { urlByKey } from '../delivery/target';
 import { DELIVERY_CANCELLED, DELIVERY_FAILED, type DeliveryRequest } from '../shared/delivery';
 

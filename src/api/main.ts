@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { loadConfig } from '../config';
 import { connectDatabase, disconnectDatabase } from '../db/connect';
-import { runSweeper } from '../delivery/ingest';
+import { runSweeper } from '../events/sweeper';
 import { createLogger } from '../logger';
 import { runRetentionSweeper } from '../retention/sweep';
 import { connectTemporalClient } from '../temporal/client';

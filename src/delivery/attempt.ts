@@ -8,7 +8,7 @@ import { AttemptInFlight, DeliveryLog, attemptLogId } from '../db/deliveryLog';
 import type { AttemptOutcome } from '../shared/types';
 import { sendHttp, type HttpResult } from './http';
 import { classify, prepareRequest, responseExcerpt, type Verdict } from './request';
-import { withStoreRetry } from './storeRetry';
+import { withStoreRetry } from '../db/storeRetry';
 import { urlByKey, urlKeyOf } from './target';
 
 export interface AttemptSpec {

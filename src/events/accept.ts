@@ -18,6 +18,7 @@ import type { EventWorkflowInput } from '../shared/delivery';
 import { startSearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { eventWorkflowId } from '../shared/workflowIds';
+import type { eventDeliveryWorkflow } from '../workflows';
 import { incidentOfEvent } from './incident';
 import type { ParsedEnvelope } from './schema';
 
@@ -88,7 +89,7 @@ export async function startEventWorkflow(deps: IngestDeps, organizationId: strin
     // Bounded: unbounded, the client retries an unreachable server for some 20 s while the
     // producer waits. The event is stored by now, so a repost or the sweeper starts it later.
     const handle = await deps.temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-      deps.temporal.workflow.start('eventDeliveryWorkflow', {
+      deps.temporal.workflow.start<typeof eventDeliveryWorkflow>('eventDeliveryWorkflow', {
         taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
         workflowId,
         args: [input],
@@ -138,11 +139,7 @@ export async function finishKnownEvent(
  * Accepts one validated envelope for the caller's organization. `data.organization` becomes the
  * caller's organization. duplicate: true when the event was accepted before (its first body wins).
  */
-export async function acceptEvent(
-  deps: IngestDeps,
-  organizationId: string,
-  parsed: ParsedEnvelope,
-): Promise<Accepted> {
+export async function acceptEvent(deps: IngestDeps, organizationId: string, parsed: ParsedEnvelope): Promise<Accepted> {
   let envelope = parsed as unknown as EventEnvelopeV2;
   envelope.data.organization = { id: organizationId, name: await organizationName(organizationId) };
   const eventId = envelope.event.id;

@@ -11,12 +11,12 @@ import { Organization } from '../db/organization';
 import { sampleEvent } from '../payloads/samples';
 import { V1_FROM_V2 } from '../shared/catalog';
 import type { EventEnvelopeV2, WebhookVersion } from '../shared/types';
-import { attemptAndLog } from './attempt';
-import { renderCustomBody } from './custom';
+import { attemptAndLog } from '../delivery/attempt';
+import { renderCustomBody } from '../delivery/custom';
 import type { TemplateConfig } from '../templates/engine';
 import { standardBody } from '../payloads/standard';
-import { responseExcerpt } from './request';
-import { deliveryIdOf } from './signing';
+import { responseExcerpt } from '../delivery/request';
+import { deliveryIdOf } from '../delivery/signing';
 
 export interface TestTarget {
   organizationId: string;

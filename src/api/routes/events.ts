@@ -1,9 +1,10 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
-import { acceptEvent, eventEnvelopeSchema } from '../../delivery/ingest';
+import { acceptEvent } from '../../events/accept';
+import { eventEnvelopeSchema } from '../../events/schema';
 import { authOf, requireAuth } from '../auth';
-import { AppError, fieldErrors } from '../errors';
+import { AppError, fieldErrors } from '../../shared/errors';
 
 /** `POST /v3/events`: an event producer hands over one v2 envelope; 202 once it is durable. */
 export function eventRoutes(deps: { temporal: Client; config: Config }): Router {

@@ -1,16 +1,17 @@
+import type { manualFireWorkflow } from '../../workflows';
 import crypto from 'node:crypto';
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../../config';
-import { latestIncident } from '../../delivery/ingest';
+import { latestIncident } from '../../events/incident';
 import { Organization } from '../../db/organization';
 import { findWebhook } from '../../webhooks/service';
 import { manualFireWorkflowId, type ManualFireInput } from '../../shared/delivery';
 import { startSearchAttributes } from '../../shared/searchAttributes';
 import type { AuthContext, EventEnvelopeV2, JsonObject } from '../../shared/types';
 import { authOf, requireAuth } from '../auth';
-import { AppError, fieldErrors } from '../errors';
+import { AppError, fieldErrors } from '../../shared/errors';
 
 const fireBody = z
   .object({
@@ -95,7 +96,7 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
     };
     const workflowId = manualFireWorkflowId(auth.organizationId, webhookId, fireId);
     const input: ManualFireInput = { organizationId: auth.organizationId, webhookId, envelope };
-    const handle = await deps.temporal.workflow.start('manualFireWorkflow', {
+    const handle = await deps.temporal.workflow.start<typeof manualFireWorkflow>('manualFireWorkflow', {
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       workflowId,
       args: [input],

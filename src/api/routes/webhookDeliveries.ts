@@ -6,7 +6,7 @@ import { AttemptInFlight, DeliveryLog, attemptLogId, type DeliveryLogFields } fr
 import { FailureMail } from '../../db/mail';
 import { TemplateError } from '../../delivery/custom';
 import { activeSecrets } from '../../delivery/signing';
-import { sendTest, type TestTarget } from '../../delivery/testSend';
+import { sendTest, type TestTarget } from '../../webhooks/testSend';
 import { newSecretValue } from '../../webhooks/secrets';
 import { parseWebhookRequest } from '../../webhooks/schema';
 import { findWebhook } from '../../webhooks/service';
@@ -14,7 +14,7 @@ import { checkWebhook } from '../../webhooks/validate';
 import { ATTEMPT_TIMEOUT_MARGIN_MS } from '../../shared/delivery';
 import type { WebhookVersion } from '../../shared/types';
 import { authOf, requireAuth, requireWebhookManager } from '../auth';
-import { AppError, fieldErrors } from '../errors';
+import { AppError, fieldErrors } from '../../shared/errors';
 
 const BASE = '/v3/extensions/event-webhooks';
 /** The webhook id that test sends of unsaved configs are logged under. */
