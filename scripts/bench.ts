@@ -5,7 +5,7 @@
  * accept→receipt latency, lost and duplicated deliveries, and the ceiling of a plain Node loop
  * POSTing to the same receiver. Stops everything by itself.
  *
- *   npm run bench -- --events 2000 --webhooks 2 --concurrency 32 [--rate 10] [--template slack]
+ *   npm run bench -- --events 2000 --webhooks 2 --concurrency 32 [--rate 10] [--template slack] [--separate]
  *
  * --template <slug> makes every webhook a custom payload from that library template, so each
  * delivery also renders Jsonnet in the worker.
@@ -28,6 +28,7 @@ import { sampleEvent } from '../src/payloads/samples';
 import { libraryTemplate } from '../src/templates/library';
 import { freePort, freePorts, startStack } from '../src/stack';
 import { waitForTemporal } from '../src/temporal/client';
+import { cpuByLabel, cpuDelta } from './lib/processCpu';
 
 const root = path.resolve(__dirname, '..');
 
@@ -43,6 +44,13 @@ const CONCURRENCY = flag('concurrency', 32);
 const DRAIN_TIMEOUT_MS = flag('drain-timeout', 1200) * 1000;
 /** Posts per second; 0 (default) posts as fast as the API accepts (a burst that builds a backlog). */
 const RATE = flag('rate', 0);
+/** API and worker as two processes (scale-out shape, no eager start) instead of one. */
+const SEPARATE = process.argv.includes('--separate');
+/** --profile DIR: the API and worker processes write V8 CPU profiles there (open in Chrome DevTools). */
+const PROFILE_DIR = (() => {
+  const i = process.argv.indexOf('--profile');
+  return i >= 0 ? path.resolve(process.argv[i + 1]) : undefined;
+})();
 const TEMPLATE_SLUG = (() => {
   const i = process.argv.indexOf('--template');
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -51,6 +59,19 @@ const template = TEMPLATE_SLUG === undefined ? undefined : libraryTemplate(TEMPL
 if (TEMPLATE_SLUG !== undefined && !template) {
   console.error(`--template: no library template '${TEMPLATE_SLUG}' (see src/templates/library/)`);
   process.exit(2);
+}
+
+/** Which part of the stack a descendant process is, from its command line. */
+function stackPart(cmd: string, parentLabel: string | undefined): string {
+  if (/temporal\S* server start-dev/.test(cmd)) return 'Temporal dev server';
+  if (/ferretdb/i.test(cmd)) return 'store (FerretDB)';
+  if (/postgres/.test(cmd)) return 'store (PostgreSQL)';
+  if (/mongod\b/.test(cmd)) return 'store (mongod)';
+  if (cmd.includes('src/api/main.ts')) return 'API';
+  if (cmd.includes('src/worker/main.ts')) return 'worker';
+  if (cmd.includes('src/service/main.ts')) return 'API + worker (one process)';
+  if (/jsonnet/.test(cmd)) return 'Jsonnet evaluators';
+  return parentLabel ?? 'other';
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -122,7 +143,8 @@ function post(agent: http.Agent, url: string, body: string, headers: Record<stri
 }
 
 function spawnChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], {
     cwd: root,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -188,7 +210,9 @@ async function main() {
       HOOKRELAY_PARENT_PID: String(process.pid),
     };
     await connectDatabase(stack.mongoUri!);
-    children.push(spawnChild('api', 'src/api/main.ts', env), spawnChild('worker', 'src/worker/main.ts', env));
+    if (SEPARATE)
+      children.push(spawnChild('api', 'src/api/main.ts', env), spawnChild('worker', 'src/worker/main.ts', env));
+    else children.push(spawnChild('service', 'src/service/main.ts', env));
     const api = `http://127.0.0.1:${apiPort}`;
     await waitFor('the API', async () => (await fetch(`${api}/readyz`)).status === 200);
 
@@ -239,6 +263,7 @@ async function main() {
     let rejected = 0;
     let reposts = 0;
     const runId = crypto.randomBytes(3).toString('hex');
+    const cpu0 = cpuByLabel(stackPart);
     const a0 = performance.now();
     await pool(EVENTS, CONCURRENCY, async (i) => {
       if (RATE) await new Promise((r) => setTimeout(r, Math.max(0, a0 + (i * 1000) / RATE - performance.now())));
@@ -272,6 +297,7 @@ async function main() {
         lastProgress = performance.now();
       } else if (performance.now() - lastProgress > 60_000) break;
     }
+    const cpuUsed = cpuDelta(cpu0, cpuByLabel(stackPart));
     // A little longer, to catch late duplicates.
     await new Promise((r) => setTimeout(r, 2000));
 
@@ -301,17 +327,25 @@ async function main() {
     const acceptSeconds = (a1 - a0) / 1000;
     const deliverSeconds = (lastReceipt - a0) / 1000;
     const lost = expected - latencies.length;
+    const delivered = Math.max(1, latencies.length);
+    const stackCpu = [...cpuUsed].filter(([label]) => !label.startsWith('bench'));
+    const totalCpu = stackCpu.reduce((sum, [, ms]) => sum + ms, 0);
+    const cpuLines = [...cpuUsed]
+      .sort((a, b) => b[1] - a[1])
+      .map(([label, ms]) => `    ${label.padEnd(34)} ${fmt(ms / delivered, 1).padStart(6)} ms`);
 
     console.log(
       [
         '',
-        `hookrelay bench: ${EVENTS} events × ${WEBHOOKS} webhooks (1 URL each${template ? `, custom payload '${template.slug}'` : ''}), ${CONCURRENCY} concurrent posts${RATE ? ` paced at ${RATE}/s` : ''}, ${os.cpus().length} CPUs`,
+        `hookrelay bench: ${EVENTS} events × ${WEBHOOKS} webhooks (1 URL each${template ? `, custom payload '${template.slug}'` : ''}), ${CONCURRENCY} concurrent posts${RATE ? ` paced at ${RATE}/s` : ''}, ${SEPARATE ? 'API and worker apart' : 'API and worker in one process'}, ${os.cpus().length} CPUs`,
         `  events accepted        ${acceptedAt.size} (${rejected} rejected, ${reposts} posts repeated after a 5xx) in ${fmt(acceptSeconds, 1)} s = ${fmt(acceptedAt.size / acceptSeconds)} events/s`,
         `  deliveries received    ${latencies.length} of ${expected} in ${fmt(deliverSeconds, 1)} s = ${fmt(latencies.length / deliverSeconds)} deliveries/s`,
         `  accept→receipt         p50 ${fmt(percentile(latencies, 50))} ms, p95 ${fmt(percentile(latencies, 95))} ms, p99 ${fmt(percentile(latencies, 99))} ms`,
         `  lost deliveries        ${lost}`,
         `  duplicated deliveries  ${duplicates}`,
         `  attempts logged        ${attempts.length} (${retried} retries${errors.length ? `; errors: ${errors.join(' | ')}` : ''})`,
+        `  CPU per delivered event ${fmt(totalCpu / delivered, 1)} ms over the stack (${fmt(totalCpu / 1000 / deliverSeconds, 2)} cores busy on average):`,
+        ...cpuLines,
         `  plain Node POST loop   ${plainN} requests in ${fmt(plainSeconds, 2)} s = ${fmt(plainN / plainSeconds)} requests/s (the receiver's ceiling)`,
         '',
       ].join('\n'),
