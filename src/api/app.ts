@@ -16,6 +16,8 @@ export interface AppDeps {
   temporal: Client;
   config: Config;
   logger: Logger;
+  /** See ApiDeps.eagerStart. */
+  eagerStart?: boolean;
 }
 
 /** Builds the Express app from injected dependencies; `main.ts` only wires and listens. */

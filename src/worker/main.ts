@@ -1,35 +1,18 @@
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { connectDatabase, disconnectDatabase } from '../db/connect';
 import { createLogger } from '../logger';
 import { exitWhenParentDies } from '../process';
-import { sharedTemplateEngine } from '../templates/engine';
-import { workerOptions } from './options';
+import { createDeliveryWorker, installTemporalRuntime } from './deliveryWorker';
 
-/** The SDK's logger, with webpack's module-by-module build report at DEBUG ("Workflow bundle created" stays). */
-class QuietBundleLogger extends DefaultLogger {
-  override log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    super.log(level === 'INFO' && /\nwebpack \S+ compiled/.test(message) ? 'DEBUG' : level, message, meta);
-  }
-}
-
-/** The worker entry point: connects, registers workflows and activities, polls until stopped. */
+/** The worker-only entry point (scale-out: as many as needed on one task queue). */
 async function main() {
   const config = loadConfig();
   const logger = createLogger('worker', config.LOG_LEVEL);
-  Runtime.install({ logger: new QuietBundleLogger(config.LOG_LEVEL.toUpperCase() as LogLevel) });
+  installTemporalRuntime(config);
   await connectDatabase(config.MONGODB_URI);
-  // Build (first run only) and load the Jsonnet evaluator now, not on the first custom payload.
-  await sharedTemplateEngine(config)
-    .ready()
-    .catch((err: unknown) => logger.warn('custom payloads unavailable until the Jsonnet evaluator builds', { err }));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const worker = await Worker.create({
-    ...workerOptions(config),
-    connection,
-    activities: createActivities({ config, logger }),
-  });
+  const worker = await createDeliveryWorker({ config, logger, connection });
   // The SDK's Runtime already drains the worker on SIGINT/SIGTERM; run() then resolves.
   exitWhenParentDies();
   logger.info('worker polling', { taskQueue: config.TEMPORAL_TASK_QUEUE });

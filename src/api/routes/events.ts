@@ -7,7 +7,7 @@ import { authOf, requireAuth } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
 
 /** `POST /v3/events`: an event producer hands over one v2 envelope; 202 once it is durable. */
-export function eventRoutes(deps: { temporal: Client; config: Config }): Router {
+export function eventRoutes(deps: { temporal: Client; config: Config; eagerStart?: boolean }): Router {
   const router = Router();
   router.post('/v3/events', requireAuth, async (req, res) => {
     const parsed = eventEnvelopeSchema.safeParse(req.body);

@@ -1,0 +1,38 @@
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { runRetentionSweeper } from '../retention/sweep';
+import { createApp } from './app';
+
+export interface ApiDeps {
+  temporal: Client;
+  config: Config;
+  logger: Logger;
+  /** Ask Temporal to hand each new event's first workflow task to a worker in this process. */
+  eagerStart?: boolean;
+}
+
+/**
+ * Listens, and runs the API's retention sweep.
+ * Shared by the API-only entry point and the API-and-worker one. Resolves to a stop function.
+ */
+export function serveApi(deps: ApiDeps): () => Promise<void> {
+  const { config, logger } = deps;
+  const app = createApp(deps);
+  const server: Server = app.listen(config.PORT, config.HOST, (err?: Error) => {
+    // Express 5 hands a listen error (say, the port is taken) to this callback.
+    if (err) {
+      logger.error('api cannot listen', { url: `http://${config.HOST}:${config.PORT}`, error: err.message });
+      process.exit(1);
+    }
+    logger.info('api listening', { url: `http://${config.HOST}:${config.PORT}` });
+  });
+  // Deletes delivery logs, events and mails past DATA_RETENTION_DAYS, at start and then hourly.
+  const stopRetention = runRetentionSweeper({ retentionDays: config.DATA_RETENTION_DAYS, logger });
+  return async () => {
+    // Not awaited: a long sweep must not hold up shutdown (its error after stop is not logged).
+    void stopRetention();
+    await new Promise((resolve) => server.close(resolve));
+  };
+}

@@ -1,0 +1,39 @@
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { sharedTemplateEngine } from '../templates/engine';
+import { workerOptions } from './options';
+
+/** The SDK's logger, with webpack's module-by-module build report at DEBUG ("Workflow bundle created" stays). */
+class QuietBundleLogger extends DefaultLogger {
+  override log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    super.log(level === 'INFO' && /\nwebpack \S+ compiled/.test(message) ? 'DEBUG' : level, message, meta);
+  }
+}
+
+/** Once per process, before any connection: the SDK's runtime with our log level. */
+export function installTemporalRuntime(config: Config): void {
+  Runtime.install({ logger: new QuietBundleLogger(config.LOG_LEVEL.toUpperCase() as LogLevel) });
+}
+
+/**
+ * The delivery worker on `connection`: every workflow and activity, with the store already
+ * connected. Shared by the worker-only entry point and the API-and-worker one.
+ */
+export async function createDeliveryWorker(deps: {
+  config: Config;
+  logger: Logger;
+  connection: NativeConnection;
+}): Promise<Worker> {
+  const { config, logger } = deps;
+  // Build (first run only) and load the Jsonnet evaluator now, not on the first custom payload.
+  await sharedTemplateEngine(config)
+    .ready()
+    .catch((err: unknown) => logger.warn('custom payloads unavailable until the Jsonnet evaluator builds', { err }));
+  return Worker.create({
+    ...workerOptions(config),
+    connection: deps.connection,
+    activities: createActivities({ config, logger }),
+  });
+}
