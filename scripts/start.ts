@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole service on one machine. Starts the embedded Temporal dev server and
- * store (unless TEMPORAL_ADDRESS / MONGODB_URI point elsewhere), then the API and a worker as
- * child processes; Ctrl-C stops everything it started.
+ * store (unless TEMPORAL_ADDRESS / MONGODB_URI point elsewhere), then the API and a worker in one
+ * child process (src/service; HOOKRELAY_SEPARATE_PROCESSES=true runs them as two), restarts a
+ * crashed child with backoff, and stops everything it started on Ctrl-C only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -12,6 +13,10 @@ import { startStack, type RunningStack } from '../src/stack';
 import { waitForTemporal } from '../src/temporal/client';
 
 const root = path.resolve(__dirname, '..');
+const RESTART_FIRST_DELAY_MS = 1_000;
+const RESTART_MAX_DELAY_MS = 30_000;
+/** A child that ran this long before dying is restarted after the first delay again. */
+const RESTART_RESET_AFTER_MS = 60_000;
 
 async function main() {
   const dataDir = path.resolve(process.env.HOOKRELAY_DATA_DIR || path.join(root, '.data'));
@@ -33,6 +38,22 @@ async function main() {
     await stack.stop();
     process.exit(code);
   };
+  /** Runs `entry` as a child and starts it again when it dies, waiting longer after each quick death. */
+  const supervise = (name: string, entry: string, env: NodeJS.ProcessEnv, delayMs = RESTART_FIRST_DELAY_MS) => {
+    const startedAt = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: 'inherit' });
+    children.push(child);
+    child.on('exit', (code, signal) => {
+      children.splice(children.indexOf(child), 1);
+      if (stopping) return;
+      // A child that ran a while had a one-off crash: restart at once; one that keeps dying, slower.
+      const delay = Date.now() - startedAt > RESTART_RESET_AFTER_MS ? RESTART_FIRST_DELAY_MS : delayMs;
+      console.error(`${name} exited (${signal ?? `code ${code}`}); restarting it in ${delay / 1000} s`);
+      setTimeout(() => {
+        if (!stopping) supervise(name, entry, env, Math.min(delay * 2, RESTART_MAX_DELAY_MS));
+      }, delay).unref();
+    });
+  };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
@@ -45,19 +66,14 @@ async function main() {
     };
     const config = loadConfig(env);
     await waitForTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
-    for (const [name, entry] of [
-      ['api', 'src/api/main.ts'],
-      ['worker', 'src/worker/main.ts'],
-    ] as const) {
-      const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: 'inherit' });
-      child.on('exit', (code, signal) => {
-        if (!stopping) {
-          console.error(`${name} exited (${signal ?? code}); stopping the rest`);
-          void stopAll(1);
-        }
-      });
-      children.push(child);
-    }
+    const entries: [string, string][] =
+      process.env.HOOKRELAY_SEPARATE_PROCESSES === 'true'
+        ? [
+            ['api', 'src/api/main.ts'],
+            ['worker', 'src/worker/main.ts'],
+          ]
+        : [['service', 'src/service/main.ts']];
+    for (const [name, entry] of entries) supervise(name, entry, env);
     const api = `http://${config.HOST}:${config.PORT}`;
     console.log(
       [

@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { createMailer, type Mailer } from '../mail/mailer';
 import { deliveryActivities } from './deliver';
+import { eventActivities } from './events';
 import { failureActivities } from './failures';
 import { templateActivities } from './templates';
 import { webhookActivities } from './webhooks';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
   const mailer = deps.mailer === undefined ? createMailer(deps.config) : deps.mailer;
   return {
     ...webhookActivities(deps),
+    ...eventActivities(deps),
     ...deliveryActivities(deps),
     ...failureActivities({ config: deps.config, mailer }),
     ...templateActivities(deps),

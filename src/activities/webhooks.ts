@@ -43,24 +43,33 @@ function toPlan(doc: PlanDoc): WebhookPlan {
   };
 }
 
+/**
+ * The organization's enabled automatic webhooks subscribed to this event type (v2 by its
+ * `event.type`, v1 by the v1 name of the four incident events), without secrets, header values,
+ * mail addresses or URLs, plus the worker's retry profile. Read-only, so retried freely.
+ */
+export async function planEventDeliveries(
+  organizationId: string,
+  eventType: string,
+  config: Config,
+): Promise<DeliveryPlan> {
+  const v1Type = v1EventTypeFor(eventType);
+  const bySubscription: Record<string, unknown>[] = [{ version: 'v2', 'triggers.event_type': eventType }];
+  if (v1Type) bySubscription.push({ version: 'v1', 'triggers.event_type': v1Type });
+  const docs = await Webhook.find(
+    { organizationId, enabled: true, trigger_type: 'automatic', $or: bySubscription },
+    PLAN_FIELDS,
+  )
+    .sort({ _id: 1 })
+    .lean();
+  return { webhooks: docs.map((d) => toPlan(d as PlanDoc)), retry: retryProfileOf(config) };
+}
+
 export function webhookActivities(deps: { config: Config }) {
   return {
-    /**
-     * The organization's enabled automatic webhooks subscribed to this event type (v2 by its
-     * `event.type`, v1 by the v1 name of the four incident events), without secrets, header
-     * values, mail addresses or URLs, plus the worker's retry profile. Read-only, so retried freely.
-     */
+    /** See planEventDeliveries; kept for runs started before events were recorded by their run. */
     async planEventDeliveries(input: { organizationId: string; eventType: string }): Promise<DeliveryPlan> {
-      const v1Type = v1EventTypeFor(input.eventType);
-      const bySubscription: Record<string, unknown>[] = [{ version: 'v2', 'triggers.event_type': input.eventType }];
-      if (v1Type) bySubscription.push({ version: 'v1', 'triggers.event_type': v1Type });
-      const docs = await Webhook.find(
-        { organizationId: input.organizationId, enabled: true, trigger_type: 'automatic', $or: bySubscription },
-        PLAN_FIELDS,
-      )
-        .sort({ _id: 1 })
-        .lean();
-      return { webhooks: docs.map((d) => toPlan(d as PlanDoc)), retry: retryProfileOf(deps.config) };
+      return planEventDeliveries(input.organizationId, input.eventType, deps.config);
     },
 
     /**

@@ -1,15 +1,12 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 
 /**
- * Every accepted event, written once and never updated. `_id` is derived from (organization,
- * event id), so a second post of the same event collides on the primary key: that is the
- * idempotency record, and it outlives the workflow's retention and a restart of Temporal (it is kept
- * DATA_RETENTION_DAYS, see src/retention/sweep.ts).
- *
- * Insert-only on purpose: the embedded FerretDB (SQLite) does not use its `_id` index, so every
- * update or lookup scans the table, while inserts stay cheap. Mutable state lives in small
- * collections (PendingStart). The latest state of an incident is the incident of its newest
- * event (`incidentId`, `eventAt`), read when a manual webhook is fired.
+ * Every accepted event, written once by its workflow's first step and never updated. `_id` is
+ * derived from (organization, event id), so a later run for the same event collides on the
+ * primary key: with `runId` that tells a repeat posted after Temporal forgot the first run (kept
+ * DATA_RETENTION_DAYS, see src/retention/sweep.ts) from the same run's task retried. The latest
+ * state of an incident is the incident of its newest event (`incidentId`, `eventAt`), read when a
+ * manual webhook is fired.
  */
 const eventSchema = new Schema(
   {
@@ -24,6 +21,8 @@ const eventSchema = new Schema(
     /** The envelope as accepted (with `data.organization` set), as JSON text. */
     body: { type: String, required: true },
     workflowId: { type: String, required: true },
+    /** The run that recorded it; absent on records written before runs recorded their events. */
+    runId: { type: String, default: null },
     receivedAt: { type: Date, required: true },
   },
   { versionKey: false },
@@ -37,20 +36,3 @@ export type EventFields = InferSchemaType<typeof eventSchema>;
 export const StoredEvent = model('Event', eventSchema);
 
 export const eventKey = (organizationId: string, eventId: string): string => `${organizationId}:${eventId}`;
-
-/**
- * An event accepted whose workflow is not known to be started yet: written before the event,
- * deleted once the workflow has started. A post that crashed in between leaves it behind; a
- * repeat of the post or the sweeper starts the workflow from `body`. Stays small.
- */
-const pendingStartSchema = new Schema(
-  {
-    _id: { type: String, required: true },
-    organizationId: { type: String, required: true },
-    body: { type: String, required: true },
-    receivedAt: { type: Date, required: true },
-  },
-  { versionKey: false },
-);
-
-export const PendingStart = model('PendingStart', pendingStartSchema);

@@ -66,7 +66,19 @@ function logBase(spec: Omit<AttemptSpec, 'extraHeaders' | 'secrets' | 'body'>) {
 
 const inFlightId = (deliveryId: string, url: string, attempt: number) => `${deliveryId}\n${url}\n${attempt}`;
 
-export async function attemptAndLog(spec: AttemptSpec, config: AttemptConfig): Promise<AttemptReport> {
+export interface AttemptOptions {
+  /**
+   * Write the in-flight mark only if the call is still running after this long (default 0: before
+   * the call). Fast calls then cost one store write instead of three.
+   */
+  markInFlightAfterMs?: number;
+}
+
+export async function attemptAndLog(
+  spec: AttemptSpec,
+  config: AttemptConfig,
+  options: AttemptOptions = {},
+): Promise<AttemptReport> {
   const now = new Date();
   const prepared = prepareRequest({
     deliveryId: spec.deliveryId,
@@ -77,17 +89,23 @@ export async function attemptAndLog(spec: AttemptSpec, config: AttemptConfig): P
   });
   const base = logBase(spec);
   const mark = inFlightId(spec.deliveryId, spec.url, spec.attempt);
-  await withStoreRetry(() =>
-    AttemptInFlight.create({
-      _id: mark,
-      ...base,
-      requestHeaders: prepared.loggedHeaders,
-      requestBody: spec.body,
-      timestamp: now,
-    }).catch((err) => {
-      if (!isDuplicateKey(err)) throw err;
-    }),
-  );
+  const writeMark = () =>
+    withStoreRetry(() =>
+      AttemptInFlight.create({
+        _id: mark,
+        ...base,
+        requestHeaders: prepared.loggedHeaders,
+        requestBody: spec.body,
+        timestamp: now,
+      }).catch((err) => {
+        if (!isDuplicateKey(err)) throw err;
+      }),
+    );
+  const markAfterMs = options.markInFlightAfterMs ?? 0;
+  let marked: Promise<unknown> | undefined;
+  let markTimer: NodeJS.Timeout | undefined;
+  if (markAfterMs <= 0) await (marked = writeMark());
+  else markTimer = setTimeout(() => (marked = writeMark().catch(() => undefined)), markAfterMs);
   const result = await sendHttp({
     url: spec.url,
     method: spec.method,
@@ -97,6 +115,7 @@ export async function attemptAndLog(spec: AttemptSpec, config: AttemptConfig): P
     responseLimitBytes: config.RESPONSE_BODY_LIMIT_BYTES,
     allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS,
   });
+  clearTimeout(markTimer);
   const verdict = classify(result, config.RETRY_AFTER_CAP_MS);
   const outcome: AttemptOutcome =
     verdict.kind === 'delivered' ? 'delivered' : spec.attempt < spec.maxAttempts ? 'retrying' : 'failed';
@@ -113,7 +132,10 @@ export async function attemptAndLog(spec: AttemptSpec, config: AttemptConfig): P
       test: spec.trigger === 'test',
       timestamp: now,
     });
-    await withStoreRetry(() => AttemptInFlight.deleteOne({ _id: mark }));
+    if (marked) {
+      await marked;
+      await withStoreRetry(() => AttemptInFlight.deleteOne({ _id: mark }));
+    }
   } catch (err) {
     // The request was made: failing now would make Temporal repeat a delivered request. Only a
     // failed attempt (retried anyway) reports the store error; a delivered one keeps its answer.
@@ -144,19 +166,22 @@ export const INTERRUPTED = 'attempt interrupted: the worker running it stopped b
 /**
  * Attempts of this delivery to the URL with this key (see `UrlTarget`) marked in flight that never
  * finished (their worker died): each gets its log row, `retrying`, or `failed` when it was the
- * last attempt. Only retries and the failure handler call this, so first attempts pay nothing.
+ * last attempt. Returns the highest attempt number closed (0 for none). Only retries, first
+ * attempts run again after a crash, and the failure handler call this.
  */
 export async function closeInterruptedAttempts(
   deliveryId: string,
   urlKey: string,
   beforeAttempt: number,
   maxAttempts: number,
-): Promise<void> {
+): Promise<number> {
   // Few marks per delivery (its URLs' attempts in flight): matched by key here, not in the query.
   const marks = await withStoreRetry(() =>
     AttemptInFlight.find({ deliveryId, attempt: { $lt: beforeAttempt } }).lean(),
   );
+  let highest = 0;
   for (const m of marks.filter((mark) => urlKeyOf(mark.url) === urlKey)) {
+    highest = Math.max(highest, m.attempt);
     const { _id, ...fields } = m;
     await writeLogRow({
       ...fields,
@@ -166,6 +191,7 @@ export async function closeInterruptedAttempts(
     });
     await withStoreRetry(() => AttemptInFlight.deleteOne({ _id }));
   }
+  return highest;
 }
 
 /**

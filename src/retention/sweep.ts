@@ -6,13 +6,12 @@
  * v1 has none of them. On FerretDB (SQLite) each delete scans its table, which is fine hourly; on
  * MongoDB the single-field indexes on those timestamps (src/db/*.ts) serve the range.
  *
- * Kept whatever their age: in-flight attempt marks and pending starts (small state the delivery
- * path and the event sweeper still act on), webhooks, keys, organizations, and any stored event
- * that still has a pending start (see deleteExpiredEvents).
+ * Kept whatever their age: in-flight attempt marks (small state the delivery path still acts
+ * on), webhooks, keys and organizations.
  */
 import type { Model } from 'mongoose';
 import { DeliveryLog } from '../db/deliveryLog';
-import { PendingStart, StoredEvent } from '../db/event';
+import { StoredEvent } from '../db/event';
 import { FailureMail } from '../db/mail';
 import type { Logger } from '../logger';
 
@@ -31,17 +30,6 @@ export function retentionCutoff(retentionDays: number, now: Date = new Date()): 
   return retentionDays > 0 ? new Date(now.getTime() - retentionDays * DAY_MS) : null;
 }
 
-/**
- * Stored events received before the cutoff, except those with a pending start: the event sweeper
- * (startUnstartedEvents) reads the stored event of a mark to tell "workflow never started" from "a
- * repeat of an old event", so deleting it would make the sweeper start that old event again.
- * PendingStart stays small (only posts in progress or crashed), so its ids fit in one $nin.
- */
-async function deleteExpiredEvents(cutoff: Date, batch: number): Promise<number> {
-  const pending = await PendingStart.find({}, { _id: 1 }).lean();
-  return deleteOlderInBatches(StoredEvent, 'receivedAt', cutoff, batch, { _id: { $nin: pending.map((p) => p._id) } });
-}
-
 // Any of the swept models: mongoose's generics do not unify across schemas.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type SweptModel = Model<any>;
@@ -54,24 +42,18 @@ type SweptModel = Model<any>;
  * not a list of ids: FerretDB matches `$in` lists document by document, which measured 27 s per
  * batch of 5,000 over 50,000 rows.
  */
-async function deleteOlderInBatches(
-  model: SweptModel,
-  field: string,
-  cutoff: Date,
-  batch: number,
-  also: object = {},
-): Promise<number> {
+async function deleteOlderInBatches(model: SweptModel, field: string, cutoff: Date, batch: number): Promise<number> {
   let deleted = 0;
   for (;;) {
     const [edge] = await model
-      .find({ ...also, [field]: { $lt: cutoff } }, { [field]: 1 })
+      .find({ [field]: { $lt: cutoff } }, { [field]: 1 })
       .sort({ [field]: 1 })
       .skip(batch - 1)
       .limit(1)
       .lean<Record<string, unknown>[]>();
     // No batch-th document: what is left is less than a batch, and this delete is the last.
     const upTo = edge ? { $lte: edge[field] } : { $lt: cutoff };
-    deleted += (await model.deleteMany({ ...also, [field]: upTo })).deletedCount;
+    deleted += (await model.deleteMany({ [field]: upTo })).deletedCount;
     if (!edge) return deleted;
   }
 }
@@ -82,7 +64,7 @@ const DELETE_BATCH = 5000;
 export async function deleteDataOlderThan(cutoff: Date, batch = DELETE_BATCH): Promise<RetentionCounts> {
   // One after the other: on FerretDB each is a full-table scan, and three at once only compete.
   const deliveryLogs = await deleteOlderInBatches(DeliveryLog, 'timestamp', cutoff, batch);
-  const events = await deleteExpiredEvents(cutoff, batch);
+  const events = await deleteOlderInBatches(StoredEvent, 'receivedAt', cutoff, batch);
   const mails = await deleteOlderInBatches(FailureMail, 'created_at', cutoff, batch);
   return { deliveryLogs, events, mails };
 }

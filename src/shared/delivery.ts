@@ -65,6 +65,12 @@ export interface DeliveryPlan {
   retry: DeliveryRetryProfile;
 }
 
+/**
+ * The first step of an event's run: the plan, or `repeat` for an event accepted long ago (its
+ * run already forgotten by Temporal), which delivers nothing.
+ */
+export type EventPlan = ({ repeat: false } & DeliveryPlan) | { repeat: true; webhooks: []; retry: null };
+
 /** Input of the `deliverAttempt` activity: one HTTP attempt of one (webhook, URL) delivery. */
 export interface DeliveryRequest {
   organizationId: string;
@@ -81,6 +87,16 @@ export interface DeliveryRequest {
   maxAttempts: number;
   trigger: 'event' | 'manual';
   workflowId: string;
+  /**
+   * The delivery's attempt number of this activity's first attempt: 2 when attempt 1 ran as a
+   * local activity and these are the retries. Absent means 1.
+   */
+  firstAttempt?: number;
+  /**
+   * Set on a local first attempt scheduled by a workflow task that ran before and did not finish
+   * (its worker died): the earlier execution may have left an attempt in flight.
+   */
+  afterRetriedTask?: boolean;
 }
 
 /** Input of the `handleDeliveryFailure` activity, after the last attempt for a URL failed. */
@@ -105,6 +121,12 @@ export interface DeliveryRunResult {
   deliveries: UrlDeliveryResult[];
 }
 
+/**
+ * `patched()` id of the change that made each delivery's first attempt (and custom payload
+ * rendering) a local activity; runs started before it replay on the old path.
+ */
+export const LOCAL_FIRST_ATTEMPT_PATCH = 'local-first-attempt';
+
 /** Error types the delivery activities throw as ApplicationFailure types. */
 export const DELIVERY_CANCELLED = 'DeliveryCancelled';
 export const DELIVERY_FAILED = 'DeliveryFailed';
@@ -124,10 +146,16 @@ export const MAIL_ACTIVITY_RETRY = { initialInterval: '1 s', backoffCoefficient:
 export const MAIL_ACTIVITY_TIMEOUT = '1 min';
 
 /**
- * The activity's start-to-close timeout is the HTTP timeout plus this margin for its own store
- * writes, so that Temporal only times out an attempt whose worker is gone.
+ * An attempt's start-to-close timeout is the HTTP timeout plus this margin for its store work
+ * before and after the call. Generous on purpose: a timeout after the request was answered makes
+ * Temporal send it again, and a busy store can take seconds. A dead worker is noticed sooner than
+ * this: through the workflow task's timeout for a local first attempt, and through missed
+ * heartbeats (ATTEMPT_HEARTBEAT_TIMEOUT_MS) for the later ones.
  */
-export const ATTEMPT_TIMEOUT_MARGIN_MS = 5_000;
+export const ATTEMPT_TIMEOUT_MARGIN_MS = 60_000;
+
+/** A regular delivery attempt heartbeats while it runs; this long without one, its worker is gone. */
+export const ATTEMPT_HEARTBEAT_TIMEOUT_MS = 15_000;
 
 /**
  * Above this many (webhook, URL) deliveries, an event fans out through one child workflow per

@@ -49,5 +49,8 @@ export interface EventEnvelopeV2 {
 /** The outcome of one HTTP attempt, as logged. */
 export type AttemptOutcome = 'delivered' | 'failed' | 'retrying' | 'cancelled';
 
-/** The final status of one event's workflow run, set as a search attribute. */
-export type RunStatus = 'delivered' | 'partially_failed' | 'failed' | 'no_match';
+/**
+ * The final status of one event's workflow run, set as a search attribute. `duplicate`: a repeat
+ * of an event accepted long ago (after Temporal forgot its run), which delivers nothing.
+ */
+export type RunStatus = 'delivered' | 'partially_failed' | 'failed' | 'no_match' | 'duplicate';

@@ -2,21 +2,27 @@ import {
   ActivityFailure,
   ApplicationFailure,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { standardBody } from '../payloads/standard';
 import {
+  ATTEMPT_HEARTBEAT_TIMEOUT_MS,
   ATTEMPT_TIMEOUT_MARGIN_MS,
   DELIVERY_CANCELLED,
   MAIL_ACTIVITY_RETRY,
   MAIL_ACTIVITY_TIMEOUT,
+  LOCAL_FIRST_ATTEMPT_PATCH,
   RENDER_FAILED,
   STORE_ACTIVITY_RETRY,
   STORE_ACTIVITY_TIMEOUT,
   runStatusOf,
+  type DeliveryRequest,
   type DeliveryRetryProfile,
   type DeliveryRunResult,
   type UrlDeliveryResult,
@@ -27,6 +33,11 @@ import { SA_DELIVERY_STATUS } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
 
 const store = proxyActivities<Activities>({
+  startToCloseTimeout: STORE_ACTIVITY_TIMEOUT,
+  retry: { ...STORE_ACTIVITY_RETRY, nonRetryableErrorTypes: [RENDER_FAILED] },
+});
+// Rendering is pure and quick: as a local activity it stays inside the event's first workflow task.
+const localStore = proxyLocalActivities<Activities>({
   startToCloseTimeout: STORE_ACTIVITY_TIMEOUT,
   retry: { ...STORE_ACTIVITY_RETRY, nonRetryableErrorTypes: [RENDER_FAILED] },
 });
@@ -49,8 +60,13 @@ function describeFailure(err: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-const isFailureOfType = (err: unknown, type: string) =>
-  err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === type;
+/** The activity's own failure: a regular activity's comes wrapped in an ActivityFailure, a local one's not. */
+function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  return failure instanceof ApplicationFailure ? failure : undefined;
+}
+
+const isFailureOfType = (err: unknown, type: string) => applicationFailureOf(err)?.type === type;
 
 /** What identifies one (webhook, URL) delivery in activity inputs: the URL by its key only. */
 function deliveryOf(ctx: DeliveryContext, webhook: WebhookPlan, target: UrlTarget) {
@@ -67,6 +83,77 @@ function deliveryOf(ctx: DeliveryContext, webhook: WebhookPlan, target: UrlTarge
   };
 }
 
+/** What a failed attempt reports: its number, and the delay a receiver's Retry-After asks for. */
+function failedAttemptOf(err: unknown): { attempt?: number; retryAfterMs?: number } {
+  const detail = applicationFailureOf(err)?.details?.[0] as { retryAfterMs?: unknown; attempt?: unknown } | undefined;
+  return {
+    attempt: typeof detail?.attempt === 'number' ? detail.attempt : undefined,
+    retryAfterMs: typeof detail?.retryAfterMs === 'number' ? detail.retryAfterMs : undefined,
+  };
+}
+
+/**
+ * A workflow's first task has history length 3 (started, task scheduled, task started); more
+ * means an earlier run of this task did not finish, and its local attempts may have been cut off.
+ */
+const FIRST_TASK_HISTORY_LENGTH = 3;
+
+/** An attempt's failure that ends the delivery at once: cancelled, or refused for good. */
+const isFinalFailure = (err: unknown) => applicationFailureOf(err)?.nonRetryable === true;
+
+/**
+ * All attempts as one regular activity with Temporal's retry policy. Runs started before the
+ * local-first-attempt patch keep this path on replay, and it carries the retries after a failed
+ * local first attempt (`firstAttempt` 2, with the backoff as if attempt 1 had been part of it).
+ */
+async function durableAttempts(
+  ctx: DeliveryContext,
+  request: DeliveryRequest,
+  summary: string,
+  firstAttempt: number,
+): Promise<void> {
+  const { deliverAttempt } = proxyActivities<Activities>({
+    startToCloseTimeout: ctx.retry.attemptTimeoutMs + ATTEMPT_TIMEOUT_MARGIN_MS,
+    heartbeatTimeout: ATTEMPT_HEARTBEAT_TIMEOUT_MS,
+    retry: {
+      initialInterval: ctx.retry.initialIntervalMs * ctx.retry.backoffCoefficient ** (firstAttempt - 1),
+      backoffCoefficient: ctx.retry.backoffCoefficient,
+      maximumInterval: ctx.retry.maximumIntervalMs,
+      maximumAttempts: request.maxAttempts - firstAttempt + 1,
+      nonRetryableErrorTypes: [DELIVERY_CANCELLED],
+    },
+    summary,
+  });
+  await deliverAttempt(firstAttempt === 1 ? request : { ...request, firstAttempt });
+}
+
+/**
+ * The first attempt as a local activity, inside the workflow task that planned it: no round trip
+ * through the server's task queues, so an event whose receivers answer costs one workflow task.
+ * A failed first attempt waits on a durable timer (Retry-After or the first backoff interval),
+ * then the remaining attempts run as a regular, server-retried activity.
+ */
+async function localFirstAttempt(ctx: DeliveryContext, request: DeliveryRequest, summary: string): Promise<void> {
+  const { deliverAttempt } = proxyLocalActivities<Activities>({
+    startToCloseTimeout: ctx.retry.attemptTimeoutMs + ATTEMPT_TIMEOUT_MARGIN_MS,
+    retry: { maximumAttempts: 1 },
+    summary,
+  });
+  let next: number;
+  try {
+    const afterRetriedTask = workflowInfo().historyLength > FIRST_TASK_HISTORY_LENGTH;
+    await deliverAttempt(afterRetriedTask ? { ...request, afterRetriedTask } : request);
+    return;
+  } catch (err) {
+    const failed = failedAttemptOf(err);
+    next = (failed.attempt ?? 1) + 1;
+    if (isCancellation(err) || isFinalFailure(err) || next > request.maxAttempts) throw err;
+    // A Retry-After (already capped by RETRY_AFTER_CAP_MS) wins over the backoff, as in Temporal's retries.
+    await sleep(failed.retryAfterMs ?? ctx.retry.initialIntervalMs * ctx.retry.backoffCoefficient ** (next - 2));
+  }
+  await durableAttempts(ctx, request, summary, next);
+}
+
 async function deliverToUrl(
   ctx: DeliveryContext,
   webhook: WebhookPlan,
@@ -74,21 +161,12 @@ async function deliverToUrl(
   body: string,
 ): Promise<UrlDeliveryResult> {
   const common = deliveryOf(ctx, webhook, target);
-  const { deliverAttempt } = proxyActivities<Activities>({
-    startToCloseTimeout: ctx.retry.attemptTimeoutMs + ATTEMPT_TIMEOUT_MARGIN_MS,
-    retry: {
-      initialInterval: ctx.retry.initialIntervalMs,
-      backoffCoefficient: ctx.retry.backoffCoefficient,
-      maximumInterval: ctx.retry.maximumIntervalMs,
-      maximumAttempts: common.maxAttempts,
-      nonRetryableErrorTypes: [DELIVERY_CANCELLED],
-    },
-    // The origin only: some URLs are credentials (Slack's incoming webhooks), and summaries are
-    // what the Web UI shows first.
-    summary: `${webhook.name}: ${target.method} ${target.origin}/…`,
-  });
+  // The origin only: some URLs are credentials (Slack's incoming webhooks), and summaries are
+  // what the Web UI shows first.
+  const summary = `${webhook.name}: ${target.method} ${target.origin}/…`;
   try {
-    await deliverAttempt({ ...common, body });
+    if (patched(LOCAL_FIRST_ATTEMPT_PATCH)) await localFirstAttempt(ctx, { ...common, body }, summary);
+    else await durableAttempts(ctx, { ...common, body }, summary, 1);
     return { webhookId: webhook.id, target, outcome: 'delivered' };
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -111,7 +189,7 @@ export async function deliverToWebhook(ctx: DeliveryContext, webhook: WebhookPla
   try {
     body =
       webhook.payloadType === 'custom'
-        ? await store.renderCustomPayload({
+        ? await (patched(LOCAL_FIRST_ATTEMPT_PATCH) ? localStore : store).renderCustomPayload({
             organizationId: ctx.organizationId,
             webhookId: webhook.id,
             envelope: ctx.envelope,

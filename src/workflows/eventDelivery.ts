@@ -1,12 +1,21 @@
-import { executeChild, log, proxyLocalActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  executeChild,
+  log,
+  patched,
+  proxyLocalActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { evaluateFilter } from '../filters/evaluate';
 import {
   INLINE_DELIVERY_LIMIT,
+  LOCAL_FIRST_ATTEMPT_PATCH,
   STORE_ACTIVITY_RETRY,
   STORE_ACTIVITY_TIMEOUT,
   runStatusOf,
   webhookChildWorkflowId,
+  type DeliveryPlan,
   type DeliveryRunResult,
   type EventWorkflowInput,
   type UrlDeliveryResult,
@@ -60,7 +69,18 @@ export async function fanOut(ctx: DeliveryContext, webhooks: WebhookPlan[]): Pro
  */
 export async function eventDeliveryWorkflow(input: EventWorkflowInput): Promise<DeliveryRunResult> {
   const { organizationId, envelope } = input;
-  const plan = await planner.planEventDeliveries({ organizationId, eventType: envelope.event.type });
+  let plan: DeliveryPlan;
+  if (patched(LOCAL_FIRST_ATTEMPT_PATCH)) {
+    const { workflowId, runId } = workflowInfo();
+    const recorded = await planner.recordAndPlanEvent({ organizationId, envelope, workflowId, runId });
+    if (recorded.repeat) {
+      upsertSearchAttributes([{ key: SA_DELIVERY_STATUS, value: 'duplicate' }]);
+      return { status: 'duplicate', deliveries: [] };
+    }
+    plan = recorded;
+  } else {
+    plan = await planner.planEventDeliveries({ organizationId, eventType: envelope.event.type });
+  }
   const matched = plan.webhooks.filter((w) => matches(w, envelope));
   if (matched.length) upsertSearchAttributes([{ key: SA_WEBHOOK_IDS, value: matched.map((w) => w.id) }]);
   const ctx: DeliveryContext = {

@@ -1,7 +1,7 @@
 import { createApiKey, type CreatedKey } from '../../../src/access/keys';
 import { AttemptInFlight, DeliveryLog, attemptLogId } from '../../../src/db/deliveryLog';
 import { startReceiver, type Receiver } from '../../support/receiver';
-import { createWebhook, deliverEvent, freshEvent, postEvent } from '../../support/deliveries';
+import { createWebhook, deliverEvent, freshEvent, postEvent, until } from '../../support/deliveries';
 import { call, startHarness, startWorker, testConfig, type Harness, type RunningWorker } from '../../support/harness';
 
 describe('GET /v3/extensions/event-webhooks/{id}/logs and /mails', () => {
@@ -136,7 +136,11 @@ describe('GET /v3/extensions/event-webhooks/{id}/logs and /mails', () => {
       expect(posted.status).toBe(202);
       await holder.waitForRequests(2);
 
-      const during = await whLogs();
+      // A first attempt is marked in flight once it has run for a second (fast ones never are).
+      const during = await until(async () => {
+        const res = await whLogs();
+        return res.body.data?.meta.total_count === 2 && res;
+      }, 10_000);
       expect(during.status).toBe(200);
       expect(during.body.data.meta.total_count).toBe(2);
       const [inFlight, finished] = during.body.data.result;

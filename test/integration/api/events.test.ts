@@ -1,7 +1,6 @@
 import { createApiKey, type CreatedKey } from '../../../src/access/keys';
-import { PendingStart, StoredEvent, eventKey } from '../../../src/db/event';
+import { StoredEvent, eventKey } from '../../../src/db/event';
 import { latestIncident } from '../../../src/events/incident';
-import { startUnstartedEvents } from '../../../src/events/sweeper';
 import { urlTargetOf } from '../../../src/delivery/target';
 import { eventWorkflowId } from '../../../src/shared/workflowIds';
 import { SA_DELIVERY_STATUS, SA_EVENT_TYPE } from '../../../src/shared/searchAttributes';
@@ -54,7 +53,7 @@ describe('POST /v3/events', () => {
     const stored = await StoredEvent.findById(eventKey(owner.organizationId, event.event.id)).lean();
     expect(stored).toMatchObject({ eventType: 'incident.triggered', incidentId: event.data.resource_data.id });
     expect(JSON.parse(stored!.body).event).toEqual(event.event);
-    expect(await PendingStart.countDocuments()).toBe(0);
+    expect(stored!.runId).toBe(res.body.data.run_id);
     expect(deliveriesOf(event.event.id)).toHaveLength(1);
   });
 
@@ -144,31 +143,44 @@ describe('POST /v3/events', () => {
     expect(deliveriesOf(event.event.id)).toHaveLength(1);
   });
 
-  test('when Temporal no longer knows a run (retention ended, server rebuilt), then the store still answers duplicate', async () => {
-    const event = freshEvent();
-    const workflowId = eventWorkflowId(owner.organizationId, event.event.id);
-    await StoredEvent.create({
+  /** The record an earlier run left, a day ago, of an event that Temporal no longer knows. */
+  const recordedLongAgo = (event: ReturnType<typeof freshEvent>) =>
+    StoredEvent.create({
       _id: eventKey(owner.organizationId, event.event.id),
       organizationId: owner.organizationId,
       eventId: event.event.id,
       eventType: event.event.type,
       eventAt: new Date(event.event.timestamp),
       body: JSON.stringify(event),
-      workflowId,
+      workflowId: eventWorkflowId(owner.organizationId, event.event.id),
+      runId: 'a-run-temporal-forgot',
       receivedAt: new Date(Date.now() - 86_400_000),
     });
+
+  test('when Temporal no longer knows a run (retention ended, server rebuilt), then the repeat is accepted but its run delivers nothing', async () => {
+    const event = freshEvent();
+    await recordedLongAgo(event);
     const again = await postEvent(h.api, owner.key, event);
     expect(again.status).toBe(202);
-    expect(again.body.data).toEqual({
-      event_id: event.event.id,
-      workflow_id: workflowId,
-      run_id: null,
-      duplicate: true,
-    });
-    await expect(h.temporal.workflow.getHandle(workflowId).describe()).rejects.toThrow();
-    expect(await PendingStart.countDocuments()).toBe(0);
-    // Nor does the sweeper start it later.
-    expect(await startUnstartedEvents({ temporal: h.temporal, config }, 0)).toBe(0);
+    const result = await h.temporal.workflow.getHandle(again.body.data.workflow_id).result();
+    expect(result).toEqual({ status: 'duplicate', deliveries: [] });
+    const description = await h.temporal.workflow.getHandle(again.body.data.workflow_id).describe();
+    expect(description.typedSearchAttributes.get(SA_DELIVERY_STATUS)).toBe('duplicate');
+    expect(deliveriesOf(event.event.id)).toHaveLength(0);
+    // The record stays the first run's.
+    const stored = await StoredEvent.findById(eventKey(owner.organizationId, event.event.id)).lean();
+    expect(stored!.runId).toBe('a-run-temporal-forgot');
+  });
+
+  test('when reposts of an event accepted long ago race, then one run starts and it delivers nothing', async () => {
+    const event = freshEvent();
+    await recordedLongAgo(event);
+    const answers = await Promise.all([1, 2, 3].map(() => postEvent(h.api, owner.key, event)));
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
+    expect(answers.filter((a) => a.body.data.duplicate === false)).toHaveLength(1);
+    const result = await h.temporal.workflow.getHandle(answers[0].body.data.workflow_id).result();
+    expect(result.status).toBe('duplicate');
+    await new Promise((r) => setTimeout(r, 300));
     expect(deliveriesOf(event.event.id)).toHaveLength(0);
   });
 
@@ -181,64 +193,14 @@ describe('POST /v3/events', () => {
     expect(deliveriesOf(event.event.id)).toHaveLength(1);
   });
 
-  const markOf = (event: ReturnType<typeof freshEvent>, receivedAt = new Date()) => {
-    event.data.organization = { id: owner.organizationId, name: 'acme' };
-    return PendingStart.create({
-      _id: eventKey(owner.organizationId, event.event.id),
-      organizationId: owner.organizationId,
-      body: JSON.stringify(event),
-      receivedAt,
-    });
-  };
-
-  test('when a post crashed after marking the event, then a repeat of the post starts it from the first snapshot', async () => {
-    const event = freshEvent();
-    await markOf(event);
-    const repeat = structuredClone(event);
-    (repeat.data.resource_data as any).message = 'a different body in the repeat';
-    const res = await postEvent(h.api, owner.key, repeat);
-    expect(res.status).toBe(202);
-    expect(res.body.data.duplicate).toBe(false);
-    await h.temporal.workflow.getHandle(res.body.data.workflow_id).result();
-    const delivered = deliveriesOf(event.event.id);
-    expect(delivered).toHaveLength(1);
-    expect(JSON.parse(delivered[0].body).data.resource_data.message).toBe('test incident');
-    expect(await StoredEvent.countDocuments({ eventId: event.event.id })).toBe(1);
-    expect(await PendingStart.countDocuments()).toBe(0);
-  });
-
-  test('when posts crashed before starting their events, then the sweeper starts each once', async () => {
-    const markedOnly = freshEvent();
-    await markOf(markedOnly, new Date(Date.now() - 60_000));
-    const stored = freshEvent();
-    await markOf(stored, new Date(Date.now() - 60_000));
-    await StoredEvent.create({
-      _id: eventKey(owner.organizationId, stored.event.id),
-      organizationId: owner.organizationId,
-      eventId: stored.event.id,
-      eventType: stored.event.type,
-      eventAt: new Date(stored.event.timestamp),
-      body: JSON.stringify(stored),
-      workflowId: eventWorkflowId(owner.organizationId, stored.event.id),
-      receivedAt: new Date(Date.now() - 60_000),
-    });
-    const deps = { temporal: h.temporal, config };
-    expect(await startUnstartedEvents(deps, 30_000)).toBe(2);
-    expect(await startUnstartedEvents(deps, 30_000)).toBe(0);
-    for (const e of [markedOnly, stored]) {
-      await h.temporal.workflow.getHandle(eventWorkflowId(owner.organizationId, e.event.id)).result();
-      expect(deliveriesOf(e.event.id)).toHaveLength(1);
-    }
-    expect(await StoredEvent.countDocuments({ eventId: markedOnly.event.id })).toBe(1);
-  });
-
   test('when events about an incident arrive out of order, then the newest state of the incident is kept', async () => {
     const newer = freshEvent('incident.acknowledged');
     const older = freshEvent('incident.triggered');
     older.data.resource_data.id = newer.data.resource_data.id;
     older.event.timestamp = '2020-01-01T00:00:00Z';
-    expect((await postEvent(h.api, owner.key, newer)).status).toBe(202);
-    expect((await postEvent(h.api, owner.key, older)).status).toBe(202);
+    // Each run records its event first: waiting for the runs makes both known.
+    await deliverEvent(h.api, owner.key, h.temporal, newer);
+    await deliverEvent(h.api, owner.key, h.temporal, older);
     const latest = await latestIncident(owner.organizationId, String(newer.data.resource_data.id));
     expect(latest?.incident.status).toBe('acknowledged');
     expect(latest?.team).toEqual(newer.data.team);

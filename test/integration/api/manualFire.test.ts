@@ -1,7 +1,7 @@
 import { createApiKey, type CreatedKey } from '../../../src/access/keys';
 import { SA_WEBHOOK_IDS } from '../../../src/shared/searchAttributes';
 import { startReceiver, type Receiver } from '../../support/receiver';
-import { createWebhook, freshEvent, logsOf, postEvent } from '../../support/deliveries';
+import { createWebhook, deliverEvent, freshEvent, logsOf } from '../../support/deliveries';
 import { call, startHarness, startWorker, testConfig, type Harness, type RunningWorker } from '../../support/harness';
 
 describe('POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}', () => {
@@ -31,7 +31,8 @@ describe('POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}', () => {
         urls: [{ url: `${receiver.url}/manual`, method: 'POST' }],
       })
     ).id;
-    expect((await postEvent(h.api, owner.key, triggered)).status).toBe(202);
+    // An event is known to manual fires once its run has recorded it, moments after the 202.
+    expect((await deliverEvent(h.api, owner.key, h.temporal, triggered)).res.status).toBe(202);
   });
   afterAll(async () => {
     await worker?.stop();
@@ -47,7 +48,7 @@ describe('POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}', () => {
     const acked = freshEvent('incident.acknowledged');
     acked.data.resource_data.id = incidentId;
     acked.event.timestamp = new Date().toISOString();
-    expect((await postEvent(h.api, owner.key, acked)).status).toBe(202);
+    expect((await deliverEvent(h.api, owner.key, h.temporal, acked)).res.status).toBe(202);
 
     const res = await fire(sre.key, teamWebhook);
     expect(res.status).toBe(202);

@@ -82,6 +82,11 @@ describe('eventDeliveryWorkflow when its worker is killed', () => {
     expect(first.status).toBe(202);
     await receiver.waitForRequests(2); // /held (held open) and /other
     expect(receiver.requests.map((r) => r.path).sort()).toEqual(['/held', '/other']);
+    // A first attempt is marked in flight once it has run for a second (fast ones never are).
+    const deadline = Date.now() + 10_000;
+    while ((await AttemptInFlight.countDocuments({ webhookId: held.id })) === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
 
     await stopChild(worker, 'SIGKILL');
     // Events accepted while no worker runs wait in Temporal.

@@ -58,11 +58,11 @@ describe('eventDeliveryWorkflow: what each webhook receives', () => {
     }
     expect(a.headers['webhook-id']).toBe(b.headers['webhook-id']);
 
-    // The Temporal UI names each delivery activity after its webhook and the URL's origin (not its
-    // path, which may be a credential).
+    // The Temporal UI names each delivery attempt after its webhook and the URL's origin (not its
+    // path, which may be a credential): first attempts are local activities, recorded as markers.
     const history = await h.temporal.workflow.getHandle(res.body.data.workflow_id).fetchHistory();
     const summaries = (history.events ?? [])
-      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverAttempt')
+      .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity' && e.userMetadata?.summary)
       .map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString()));
     expect(summaries.sort()).toEqual([
       `${wh.doc.name}: POST ${receiver.url}/…`,

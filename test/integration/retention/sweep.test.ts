@@ -2,7 +2,7 @@ import { loadConfig } from '../../../src/config';
 import { ApiKey } from '../../../src/db/apiKey';
 import { connectDatabase, disconnectDatabase } from '../../../src/db/connect';
 import { AttemptInFlight, DeliveryLog } from '../../../src/db/deliveryLog';
-import { PendingStart, StoredEvent, eventKey } from '../../../src/db/event';
+import { StoredEvent, eventKey } from '../../../src/db/event';
 import { FailureMail } from '../../../src/db/mail';
 import { Organization } from '../../../src/db/organization';
 import { Webhook } from '../../../src/db/webhook';
@@ -83,7 +83,6 @@ async function insertUntouchables(organizationId: string) {
     ...attemptRow(organizationId, 'inflight', long),
     trigger: 'event',
   });
-  await PendingStart.create({ _id: `pending-${organizationId}`, organizationId, body: '{}', receivedAt: long });
   // Raw inserts: mongoose would stamp createdAt with now.
   await Organization.collection.insertOne({ slug: organizationId, name: organizationId, createdAt: long });
   await ApiKey.collection.insertOne({
@@ -109,8 +108,6 @@ interface Seeded {
   keptLogs: string[];
   oldEvents: string[];
   keptEvents: string[];
-  /** Old events whose workflow start is still pending: the event sweeper needs them. */
-  pendingEvents: string[];
   oldMails: string[];
   keptMails: string[];
 }
@@ -121,7 +118,6 @@ async function seed(): Promise<Seeded> {
     keptLogs: [],
     oldEvents: [],
     keptEvents: [],
-    pendingEvents: [],
     oldMails: [],
     keptMails: [],
   };
@@ -136,10 +132,6 @@ async function seed(): Promise<Seeded> {
       s.keptEvents.push(await insertEvent(org, `kept-${name}`, at));
       s.keptMails.push(await insertMail(org, `kept-${name}`, at));
     }
-    const pending = await insertEvent(org, 'old-pending', OLD.long);
-    // A repeat post of an old event: a fresh mark for the old record.
-    await PendingStart.create({ _id: pending, organizationId: org, body: '{}', receivedAt: KEPT.recent });
-    s.pendingEvents.push(pending);
     await insertUntouchables(org);
   }
   return s;
@@ -151,25 +143,13 @@ const eventIds = async () => sorted((await StoredEvent.find({}, { _id: 1 }).lean
 const mailIds = async () => sorted((await FailureMail.find({}, { _id: 1 }).lean()).map((r) => String(r._id)));
 
 async function clearAll() {
-  for (const m of [
-    DeliveryLog,
-    StoredEvent,
-    FailureMail,
-    AttemptInFlight,
-    PendingStart,
-    Organization,
-    ApiKey,
-    Webhook,
-  ]) {
+  for (const m of [DeliveryLog, StoredEvent, FailureMail, AttemptInFlight, Organization, ApiKey, Webhook]) {
     await m.collection.deleteMany({});
   }
 }
 
 async function expectUntouchablesKept() {
   expect(await AttemptInFlight.countDocuments()).toBe(ORGS.length);
-  expect(sorted((await PendingStart.find({}, { _id: 1 }).lean()).map((p) => p._id))).toEqual(
-    sorted([...ORGS.map((o) => `pending-${o}`), ...ORGS.map((o) => eventKey(o, 'evt-old-pending'))]),
-  );
   expect(await Organization.countDocuments()).toBe(ORGS.length);
   expect(await ApiKey.countDocuments()).toBe(ORGS.length);
   expect(await Webhook.countDocuments()).toBe(ORGS.length);
@@ -220,22 +200,13 @@ describe('data retention sweep', () => {
     });
     expect(counts.deliveryLogs).toBe(4);
     expect(await logIds()).toEqual(sorted(seeded.keptLogs));
-    expect(await eventIds()).toEqual(sorted([...seeded.keptEvents, ...seeded.pendingEvents]));
+    expect(await eventIds()).toEqual(sorted(seeded.keptEvents));
     expect(await mailIds()).toEqual(sorted(seeded.keptMails));
     await expectUntouchablesKept();
 
     // Nothing left to delete: a second sweep deletes nothing more.
     expect(await sweepExpiredData(30, now)).toEqual({ deliveryLogs: 0, events: 0, mails: 0 });
     expect(await logIds()).toEqual(sorted(seeded.keptLogs));
-  });
-
-  test('when an old event’s pending start is gone, then the next sweep deletes that event too', async () => {
-    await sweepExpiredData(30, now);
-    const [first, second] = seeded.pendingEvents;
-    await PendingStart.deleteOne({ _id: first });
-
-    expect(await sweepExpiredData(30, now)).toEqual({ deliveryLogs: 0, events: 1, mails: 0 });
-    expect(await eventIds()).toEqual(sorted([...seeded.keptEvents, second]));
   });
 
   test('when more has expired than one batch, then batches delete all of it and nothing else', async () => {
@@ -248,7 +219,7 @@ describe('data retention sweep', () => {
     expect(deletes.mock.calls.length).toBeGreaterThanOrEqual(2);
     deletes.mockRestore();
     expect(await logIds()).toEqual(sorted(seeded.keptLogs));
-    expect(await eventIds()).toEqual(sorted([...seeded.keptEvents, ...seeded.pendingEvents]));
+    expect(await eventIds()).toEqual(sorted(seeded.keptEvents));
     expect(await mailIds()).toEqual(sorted(seeded.keptMails));
     await expectUntouchablesKept();
     expect(await deleteDataOlderThan(KEPT.edge, 2)).toEqual({ deliveryLogs: 0, events: 0, mails: 0 });
@@ -258,7 +229,7 @@ describe('data retention sweep', () => {
     const counts = await deleteDataOlderThan(KEPT.edge);
     expect(counts).toEqual({ deliveryLogs: 4, events: 4, mails: 4 });
     expect(await logIds()).toEqual(sorted(seeded.keptLogs));
-    expect(await eventIds()).toEqual(sorted([...seeded.keptEvents, ...seeded.pendingEvents]));
+    expect(await eventIds()).toEqual(sorted(seeded.keptEvents));
     expect(await mailIds()).toEqual(sorted(seeded.keptMails));
   });
 

@@ -188,7 +188,8 @@ describe('limits', () => {
   });
 
   it('when a template builds a value larger than the memory cap, then it is stopped and later renders work', async () => {
-    const small = createTemplateEngine({ poolSize: 1, maxHeapBytes: 64 * 1024 * 1024 });
+    // A generous time limit: on a loaded machine the 1 s default can stop it before the memory cap does.
+    const small = createTemplateEngine({ poolSize: 1, maxHeapBytes: 64 * 1024 * 1024, timeoutMs: 10_000 });
     try {
       const result = await small.render('std.length(std.range(1, 30000000))', null);
       expect(result).toEqual({

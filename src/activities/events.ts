@@ -1,0 +1,67 @@
+import type { Config } from '../config';
+import { isDuplicateKey } from '../db/errors';
+import { StoredEvent, eventKey } from '../db/event';
+import { withStoreRetry } from '../db/storeRetry';
+import { incidentOfEvent } from '../events/incident';
+import type { EventPlan } from '../shared/delivery';
+import type { EventEnvelopeV2 } from '../shared/types';
+import { planEventDeliveries } from './webhooks';
+
+/**
+ * A record without a run id (written when the API stored events itself) this much older than now
+ * belongs to an earlier acceptance of the event, not to this run.
+ */
+const LEGACY_RECORD_SAME_RUN_MS = 60 * 60 * 1000;
+
+/**
+ * Records the event (its idempotency record for DATA_RETENTION_DAYS and the source of the
+ * latest-incident lookup), then plans its deliveries. A record already there from another run
+ * means a repeat of an event accepted long ago, after Temporal forgot that run: nothing to
+ * deliver. From this run (the task retried after a crash), the plan goes on as usual.
+ */
+async function recordEvent(input: RecordEventInput): Promise<boolean> {
+  const { organizationId, envelope, runId } = input;
+  const _id = eventKey(organizationId, envelope.event.id);
+  const incident = incidentOfEvent(envelope);
+  try {
+    await withStoreRetry(() =>
+      StoredEvent.create({
+        _id,
+        organizationId,
+        eventId: envelope.event.id,
+        eventType: envelope.event.type,
+        incidentId: typeof incident?.id === 'string' ? incident.id : null,
+        eventAt: new Date(Date.parse(envelope.event.timestamp)),
+        body: JSON.stringify(envelope),
+        workflowId: input.workflowId,
+        runId,
+        receivedAt: new Date(),
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  const earlier = await withStoreRetry(() => StoredEvent.findById(_id, { runId: 1, receivedAt: 1 }).lean());
+  if (!earlier) return true; // deleted by retention in between: as good as new
+  if (earlier.runId) return earlier.runId === runId;
+  return Date.now() - earlier.receivedAt.getTime() < LEGACY_RECORD_SAME_RUN_MS;
+}
+
+export interface RecordEventInput {
+  organizationId: string;
+  envelope: EventEnvelopeV2;
+  workflowId: string;
+  runId: string;
+}
+
+export function eventActivities(deps: { config: Config }) {
+  return {
+    /** The first step of an event's run: record it, then plan (see recordEvent). */
+    async recordAndPlanEvent(input: RecordEventInput): Promise<EventPlan> {
+      if (!(await recordEvent(input))) return { repeat: true, webhooks: [], retry: null };
+      const plan = await planEventDeliveries(input.organizationId, input.envelope.event.type, deps.config);
+      return { repeat: false, ...plan };
+    },
+  };
+}
