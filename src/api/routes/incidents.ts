@@ -7,11 +7,14 @@ import type { Config } from '../../config';
 import { latestIncident } from '../../events/incident';
 import { Organization } from '../../db/organization';
 import { findWebhook } from '../../webhooks/service';
+import { serializeFireableWebhook, serializeWebhook } from '../../webhooks/serialize';
+import { canManageWebhooks } from '../../access/keys';
 import { manualFireWorkflowId, type ManualFireInput } from '../../shared/delivery';
 import { startSearchAttributes } from '../../shared/searchAttributes';
 import type { AuthContext, EventEnvelopeV2, JsonObject } from '../../shared/types';
 import { authOf, requireAuth } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
+import { MAX_JSON_DEPTH, fieldNestedTooDeep } from '../../shared/json';
 
 const fireBody = z
   .object({
@@ -36,9 +39,18 @@ function teamOf(incident: JsonObject): { id: string; name: string } {
   return { id: '', name: '' };
 }
 
+/** The response headers that carry a manual fire's ids (its body is the webhook, as in Squadcast). */
+export const FIRE_HEADERS = {
+  fireId: 'Hookrelay-Fire-Id',
+  eventId: 'Hookrelay-Event-Id',
+  workflowId: 'Hookrelay-Workflow-Id',
+  runId: 'Hookrelay-Run-Id',
+} as const;
+
 /**
  * `POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}`: fires a manual webhook for one
- * incident through its own workflow (retries, logs and mail as for events). 202 once started.
+ * incident through its own workflow (retries, logs and mail as for events). 200 with the webhook
+ * once started, as Squadcast answers; the fire's ids in `FIRE_HEADERS`.
  */
 export function incidentRoutes(deps: { temporal: Client; config: Config }): Router {
   const router = Router();
@@ -46,6 +58,12 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
     const auth = authOf(req);
     const incidentId = String(req.params.incidentID);
     const webhookIdOrSlug = String(req.params.webhookID);
+    const deep = fieldNestedTooDeep(req.body, ['incident']);
+    if (deep) {
+      throw AppError.badRequest('invalid request body', [
+        { field: deep, message: `is nested deeper than ${MAX_JSON_DEPTH} levels` },
+      ]);
+    }
     const parsed = fireBody.safeParse(req.body && Object.keys(req.body).length ? req.body : undefined);
     if (!parsed.success) throw AppError.badRequest('invalid request body', fieldErrors(parsed.error));
 
@@ -103,16 +121,15 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
       typedSearchAttributes: startSearchAttributes(auth.organizationId, envelope, [webhookId]),
       staticSummary: `manual fire of ${webhook.name} for incident ${incidentId}`,
     });
-    res.status(202).json({
-      data: {
-        fire_id: fireId,
-        event_id: envelope.event.id,
-        incident_id: incidentId,
-        webhook_id: webhookId,
-        workflow_id: workflowId,
-        run_id: handle.firstExecutionRunId,
-      },
+    // Squadcast answers 200 with the webhook object, and its SDK insists on that shape; the fire's
+    // own ids go in headers, for clients that want to follow it (README, "The API").
+    res.set({
+      [FIRE_HEADERS.fireId]: fireId,
+      [FIRE_HEADERS.eventId]: envelope.event.id,
+      [FIRE_HEADERS.workflowId]: workflowId,
+      [FIRE_HEADERS.runId]: handle.firstExecutionRunId,
     });
+    res.json({ data: canManageWebhooks(auth) ? serializeWebhook(webhook) : serializeFireableWebhook(webhook) });
   });
   return router;
 }
