@@ -100,7 +100,7 @@ export async function call(
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.key) headers.authorization = `Bearer ${opts.key}`;
-  if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] = 'application/json';
+  if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] ??= 'application/json';
   const res = await fetch(base + path, {
     method,
     headers,
