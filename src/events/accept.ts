@@ -12,7 +12,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@te
 import type { Config } from '../config';
 import { isDuplicateKey } from '../db/errors';
 import { PendingStart, StoredEvent, eventKey } from '../db/event';
-import { Organization } from '../db/organization';
+import { organizationName } from '../access/organizations';
 import { withStoreRetry } from '../db/storeRetry';
 import type { EventWorkflowInput } from '../shared/delivery';
 import { startSearchAttributes } from '../shared/searchAttributes';
@@ -40,17 +40,6 @@ export interface IngestDeps {
  * never started.
  */
 const REPEAT_OF_OLD_EVENT_MS = 60 * 60 * 1000;
-
-const orgNames = new Map<string, string>();
-async function organizationName(organizationId: string): Promise<string> {
-  let name = orgNames.get(organizationId);
-  if (name === undefined) {
-    const org = await Organization.findById(organizationId, { name: 1 }).lean();
-    name = org?.name ?? '';
-    orgNames.set(organizationId, name);
-  }
-  return name;
-}
 
 /** Inserts the event record; false when it was there already. */
 export async function insertEvent(organizationId: string, envelope: EventEnvelopeV2, body: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { latestIncident } from '../../events/incident';
-import { Organization } from '../../db/organization';
+import { organizationName } from '../../access/organizations';
 import { findWebhook } from '../../webhooks/service';
 import { serializeFireableWebhook, serializeWebhook } from '../../webhooks/serialize';
 import { canManageWebhooks } from '../../access/keys';
@@ -95,7 +95,6 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
       incident = latest.incident;
       team ??= latest.team;
     }
-    const org = await Organization.findById(auth.organizationId, { name: 1 }).lean();
     const fireId = crypto.randomUUID();
     const envelope: EventEnvelopeV2 = {
       version: 'v2',
@@ -108,7 +107,7 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
       data: {
         resource_data: incident,
         resource_type: 'incident',
-        organization: { id: auth.organizationId, name: org?.name ?? '' },
+        organization: { id: auth.organizationId, name: await organizationName(auth.organizationId) },
         team: team ?? teamOf(incident),
       },
     };
