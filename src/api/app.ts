@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { limitAuthFailures } from './authFailures';
 import { errorMiddleware } from './errors';
 import { jsonBodies, unknownRoute } from './httpSemantics';
 import { catalogRoutes } from './routes/catalog';
@@ -23,6 +24,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(limitAuthFailures(deps.config));
   app.use(jsonBodies());
 
   app.use(healthRoutes(deps.temporal, deps.logger));

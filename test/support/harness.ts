@@ -28,6 +28,8 @@ export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}
     ...process.env,
     MONGODB_URI: uri.toString(),
     TEMPORAL_TASK_QUEUE: `test-${suffix}`,
+    // Every test calls from 127.0.0.1, and many expect 401s: the limit has its own test.
+    AUTH_FAILURE_LIMIT: '0',
     ...overrides,
   });
 }
