@@ -19,7 +19,7 @@ import { startSearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { eventWorkflowId } from '../shared/workflowIds';
 import type { eventDeliveryWorkflow } from '../workflows';
-import { incidentOfEvent } from './incident';
+import { incidentOfEvent } from '../shared/incident';
 import type { ParsedEnvelope } from './schema';
 
 export interface Accepted {

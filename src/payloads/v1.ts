@@ -3,6 +3,8 @@
  * Keys come in the order of Squadcast's v1 examples (fixtures/v1); fields v1 lacks are dropped,
  * and a v1 key the incident does not have is sent as null.
  */
+import { incidentOfEvent } from '../shared/incident';
+import { isPlainObject } from '../shared/json';
 import type { EventEnvelopeV2, Json, JsonObject } from '../shared/types';
 
 export const V1_KEYS = [
@@ -25,13 +27,7 @@ export const V1_KEYS = [
   'manually_created_by',
 ] as const;
 
-const isObject = (v: Json | undefined): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** The incident the event is about: `data.incident` when present, else `data.resource_data`. */
-export function incidentOfEnvelope(envelope: EventEnvelopeV2): JsonObject {
-  const { incident, resource_data } = envelope.data;
-  return isObject(incident) ? incident : isObject(resource_data) ? resource_data : {};
-}
+const isObject = (v: Json | undefined): v is JsonObject => isPlainObject(v);
 
 function timeOf(entry: Json, action: string): number | undefined {
   if (!isObject(entry) || entry.action !== action || typeof entry.time !== 'string') return undefined;
@@ -66,7 +62,7 @@ function assignedTo(v: Json | undefined): Json {
 }
 
 export function toV1Payload(envelope: EventEnvelopeV2, v1EventType: string): JsonObject {
-  const incident = incidentOfEnvelope(envelope);
+  const incident = incidentOfEvent(envelope) ?? {};
   const derived: Record<(typeof V1_KEYS)[number], Json> = {
     id: incident.id ?? null,
     event_type: v1EventType,
