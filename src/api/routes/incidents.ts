@@ -7,7 +7,7 @@ import type { Config } from '../../config';
 import { latestIncident } from '../../events/incident';
 import { organizationName } from '../../access/organizations';
 import { findWebhook } from '../../webhooks/service';
-import { serializeFireableWebhook, serializeWebhook } from '../../webhooks/serialize';
+import { serializeFiredWebhook } from '../../webhooks/serialize';
 import { canManageWebhooks } from '../../access/keys';
 import { manualFireWorkflowId, type ManualFireInput } from '../../shared/delivery';
 import { startSearchAttributes } from '../../shared/searchAttributes';
@@ -128,7 +128,7 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
       [FIRE_HEADERS.workflowId]: workflowId,
       [FIRE_HEADERS.runId]: handle.firstExecutionRunId,
     });
-    res.json({ data: canManageWebhooks(auth) ? serializeWebhook(webhook) : serializeFireableWebhook(webhook) });
+    res.json({ data: serializeFiredWebhook(webhook, { withTargets: canManageWebhooks(auth) }) });
   });
   return router;
 }

@@ -53,7 +53,7 @@ describe('POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}', () => {
     expect(res.status).toBe(200);
     // Squadcast's answer: the webhook object (a plain user's view: no URLs), the fire's ids in headers.
     expect(res.body.data).toMatchObject({ id: teamWebhook, trigger_type: 'manual', teams: sre.teamIds });
-    expect(res.body.data.urls).toBeUndefined();
+    expect(res.body.data.urls).toEqual([]);
     expect(res.headers.get('hookrelay-fire-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.headers.get('hookrelay-run-id')).toEqual(expect.any(String));
     const result = await h.temporal.workflow.getHandle(res.headers.get('hookrelay-workflow-id')!).result();
