@@ -7,6 +7,7 @@ import { runRetentionSweeper } from '../retention/sweep';
 import { connectTemporalClient } from '../temporal/client';
 import { exitWhenParentDies, onShutdown } from '../process';
 import { createApp } from './app';
+import { configureServer } from './server';
 
 /** The API entry point: wires config, the store and Temporal into the app and listens. */
 async function main() {
@@ -23,6 +24,7 @@ async function main() {
     }
     logger.info('api listening', { url: `http://${config.HOST}:${config.PORT}` });
   });
+  configureServer(server);
   // Starts events whose post stored them but crashed before starting their workflow.
   const stopSweeper = runSweeper({ temporal, config }, (err) => logger.error('event sweeper failed', { err }));
   // Deletes delivery logs, events and mails past DATA_RETENTION_DAYS, at start and then hourly.
