@@ -88,6 +88,7 @@ export function deliveryActivities(deps: { config: Config }) {
         message: verdict.error,
         details: [{ status: verdict.status ?? null }],
         nextRetryDelay: verdict.retryAfterMs,
+        nonRetryable: verdict.final,
         category: ApplicationFailureCategory.BENIGN,
       });
     },
