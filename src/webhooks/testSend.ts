@@ -77,7 +77,7 @@ export async function sendTest(
   const envelope = await testEvent(target.organizationId, testEventType(target));
   const body =
     target.payload_type === 'custom'
-      ? await renderCustomBody(target.custom_payload, envelope, config)
+      ? await renderCustomBody(target.custom_payload, envelope, config, target)
       : standardBody(target.version, envelope);
   const eventId = `test-${crypto.randomUUID()}`;
   const deliveryId = deliveryIdOf(target.organizationId, eventId, target.webhookId);
