@@ -17,7 +17,7 @@ import { AppError, fieldErrors } from '../../shared/errors';
 import { MAX_JSON_DEPTH, fieldNestedTooDeep } from '../../shared/json';
 
 const fireBody = z
-  .object({
+  .strictObject({
     /** The incident as it is now, when the caller has it; else the remembered snapshot is used. */
     incident: z.looseObject({ id: z.string().min(1).optional() }).optional(),
     team: z.object({ id: z.string(), name: z.string() }).optional(),

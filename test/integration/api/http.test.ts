@@ -60,6 +60,15 @@ describe('HTTP semantics shared by every route', () => {
     },
   );
 
+  test.each([
+    ['rotate-secret', '/v3/extensions/event-webhooks/nope/rotate-secret', { grace: 0 }, 'grace'],
+    ['a manual fire', '/v3/incidents/i-1/actions/webhook/nope', { incident: {}, teams: [] }, 'teams'],
+  ])('when %s gets an unknown field, then it is refused by name', async (_route, path, body, field) => {
+    const res = await call(h.api, 'POST', path, { key: owner.key, body });
+    expect(res.status).toBe(400);
+    expect(res.body.meta.errors).toEqual([{ field, message: 'is not a known field' }]);
+  });
+
   test('when the payload validate route gets an unknown field, then it is refused by name like on every other route', async () => {
     const res = await call(h.api, 'POST', '/v3/extensions/event-webhooks/payload/validate', {
       key: owner.key,
