@@ -36,6 +36,9 @@ const schema = z.object({
   /** Delivery logs, stored events and failure mails older than this are deleted; 0 keeps them forever. */
   // At most 100 years: beyond some 270,000 days the cutoff date is not a valid Date.
   DATA_RETENTION_DAYS: int(30, 0).pipe(z.number().max(36_500)),
+  /** Answers of 401 one client address may get within AUTH_FAILURE_WINDOW_MS before it gets 429s; 0: no limit. */
+  AUTH_FAILURE_LIMIT: int(20, 0),
+  AUTH_FAILURE_WINDOW_MS: int(60_000, 1),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

@@ -2,7 +2,7 @@ import type { Config } from '../config';
 import { isDuplicateKey } from '../db/errors';
 import { StoredEvent, eventKey } from '../db/event';
 import { withStoreRetry } from '../db/storeRetry';
-import { incidentOfEvent } from '../events/incident';
+import { incidentOfEvent } from '../shared/incident';
 import type { EventPlan } from '../shared/delivery';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { planEventDeliveries } from './webhooks';

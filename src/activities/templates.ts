@@ -22,7 +22,7 @@ export function templateActivities(deps: { config: Config }) {
       if (!webhook)
         throw ApplicationFailure.create({ type: RENDER_FAILED, message: 'webhook deleted', nonRetryable: true });
       try {
-        return await renderCustomBody(webhook.custom_payload ?? '', input.envelope, deps.config);
+        return await renderCustomBody(webhook.custom_payload ?? '', input.envelope, deps.config, input);
       } catch (err) {
         if (err instanceof TemplateError) {
           throw ApplicationFailure.create({ type: RENDER_FAILED, message: err.message, nonRetryable: true });

@@ -37,10 +37,22 @@ Options:
 
 Environment:
   MONGODB_URI  The store to use (default mongodb://127.0.0.1:27017/hookrelay).
+  MONGODB_PORT Without MONGODB_URI: the port of the store \`npm start\` runs (default 27017).
 
 Exit codes: 0 done, 1 the command failed, 2 bad arguments.
 npm prints its own banner on stdout; to capture the key in a script use
   KEY=$(npm run -s admin -- create-key --org acme --role owner)`;
+
+/**
+ * As `npm start` does: without MONGODB_URI, the embedded store on MONGODB_PORT, so the CLI finds
+ * the store `npm start` runs on a moved port.
+ */
+export function withStorePort(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.MONGODB_URI || !env.MONGODB_PORT) return env;
+  if (!/^\d{1,5}$/.test(env.MONGODB_PORT))
+    throw new Error(`invalid configuration:\n  MONGODB_PORT: must be a port number`);
+  return { ...env, MONGODB_URI: `mongodb://127.0.0.1:${env.MONGODB_PORT}/hookrelay` };
+}
 
 type Command = 'create-key' | 'list-keys' | 'revoke-key' | 'create-team';
 
@@ -115,7 +127,7 @@ export async function run(argv: string[], io: Io, env: NodeJS.ProcessEnv = proce
 
   let config;
   try {
-    config = loadConfig(env);
+    config = loadConfig(withStorePort(env));
   } catch (err) {
     io.err((err as Error).message);
     return 1;

@@ -2,8 +2,9 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { AppError } from '../shared/errors';
+import { limitAuthFailures } from './authFailures';
 import { errorMiddleware } from './errors';
+import { jsonBodies, unknownRoute } from './httpSemantics';
 import { catalogRoutes } from './routes/catalog';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
@@ -25,7 +26,8 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(express.json({ limit: '256kb', type: () => true }));
+  app.use(limitAuthFailures(deps.config));
+  app.use(jsonBodies());
 
   app.use(healthRoutes(deps.temporal, deps.logger));
   app.use(eventRoutes(deps));
@@ -37,9 +39,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(templateRoutes(deps.config));
   app.use(webhookRoutes(deps.config));
 
-  app.use((req) => {
-    throw AppError.notFound(`route ${req.method} ${req.path}`);
-  });
+  app.use(unknownRoute(app));
   app.use(errorMiddleware((msg, err) => deps.logger.error(msg, { err })));
   return app;
 }

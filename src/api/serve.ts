@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { runRetentionSweeper } from '../retention/sweep';
 import { createApp } from './app';
+import { configureServer } from './server';
 
 export interface ApiDeps {
   temporal: Client;
@@ -28,6 +29,7 @@ export function serveApi(deps: ApiDeps): () => Promise<void> {
     }
     logger.info('api listening', { url: `http://${config.HOST}:${config.PORT}` });
   });
+  configureServer(server);
   // Deletes delivery logs, events and mails past DATA_RETENTION_DAYS, at start and then hourly.
   const stopRetention = runRetentionSweeper({ retentionDays: config.DATA_RETENTION_DAYS, logger });
   return async () => {

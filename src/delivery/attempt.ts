@@ -117,8 +117,8 @@ export async function attemptAndLog(
   });
   clearTimeout(markTimer);
   const verdict = classify(result, config.RETRY_AFTER_CAP_MS);
-  const outcome: AttemptOutcome =
-    verdict.kind === 'delivered' ? 'delivered' : spec.attempt < spec.maxAttempts ? 'retrying' : 'failed';
+  const last = spec.attempt >= spec.maxAttempts || (verdict.kind === 'failed' && verdict.final);
+  const outcome: AttemptOutcome = verdict.kind === 'delivered' ? 'delivered' : last ? 'failed' : 'retrying';
   try {
     await writeLogRow({
       ...base,

@@ -3,7 +3,7 @@
  * is the template rendered with the event's v2 payload as `root`; the body is its compact JSON.
  */
 import type { EventEnvelopeV2 } from '../shared/types';
-import { formatTemplateError, sharedTemplateEngine, type TemplateConfig } from '../templates/engine';
+import { formatTemplateError, sharedTemplateEngine, type RenderOwner, type TemplateConfig } from '../templates/engine';
 
 /** A template that does not render (syntax, runtime error, limits): retrying cannot help. */
 export class TemplateError extends Error {}
@@ -12,9 +12,11 @@ export async function renderCustomBody(
   source: string,
   envelope: EventEnvelopeV2,
   config: TemplateConfig,
+  /** Whose render it is, for the engine's fair queue (see RenderOwner). */
+  owner?: RenderOwner,
 ): Promise<string> {
   if (!source.trim()) throw new TemplateError('the webhook has no custom payload template');
-  const result = await sharedTemplateEngine(config).render(source, envelope);
+  const result = await sharedTemplateEngine(config).render(source, envelope, owner);
   if (!result.ok) throw new TemplateError(formatTemplateError(result.error));
   return result.body;
 }

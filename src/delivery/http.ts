@@ -26,6 +26,8 @@ export interface HttpResult {
   status?: number;
   /** Why no answer came. */
   error?: string;
+  /** The target was refused as non-public (loopback, private, link-local…): nothing was sent. */
+  blocked?: true;
   responseBody: string;
   retryAfterHeader?: string;
   durationMs: number;
@@ -37,8 +39,10 @@ const agentOptions = { keepAlive: true, maxSockets: 256, timeout: 4_000, schedul
 const httpAgent = new http.Agent(agentOptions);
 const httpsAgent = new https.Agent(agentOptions);
 
+const BLOCKED = 'EBLOCKED';
+
 class BlockedTargetError extends Error {
-  readonly code = 'EBLOCKED';
+  readonly code = BLOCKED;
 }
 
 function guardedLookup(allowPrivate: boolean): LookupFunction {
@@ -48,11 +52,8 @@ function guardedLookup(allowPrivate: boolean): LookupFunction {
       const list = addresses as dns.LookupAddress[];
       const blocked = allowPrivate ? undefined : list.find((a) => isPrivateAddress(a.address));
       if (blocked) {
-        return callback(
-          new BlockedTargetError(`${hostname} resolves to a private address (${blocked.address})`),
-          '',
-          0,
-        );
+        // Not the address: what a name resolves to inside this network is not the tenant's to learn.
+        return callback(new BlockedTargetError(`${hostname} resolves to a non-public address`), '', 0);
       }
       if (!list.length) return callback(new Error(`${hostname} has no address`), '', 0);
       if (options.all) return (callback as (e: null, a: dns.LookupAddress[]) => void)(null, list);
@@ -93,7 +94,7 @@ export async function sendHttp(attempt: HttpAttempt): Promise<HttpResult> {
   }
   const literal = url.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(literal) && !attempt.allowPrivateTargets && isPrivateAddress(literal)) {
-    return done({ error: `${literal} is a private address`, responseBody: '' });
+    return done({ error: `${literal} is a non-public address`, blocked: true, responseBody: '' });
   }
   const client = url.protocol === 'https:' ? https : http;
   const body = Buffer.from(attempt.body);
@@ -126,7 +127,8 @@ export async function sendHttp(attempt: HttpAttempt): Promise<HttpResult> {
       finish({ error: `timed out after ${attempt.timeoutMs} ms`, responseBody: '' });
     }, attempt.timeoutMs);
     req.on('error', (err: NodeJS.ErrnoException) => {
-      finish({ error: errorText(err), responseBody: '' });
+      if (err.code === BLOCKED) finish({ error: err.message, blocked: true, responseBody: '' });
+      else finish({ error: errorText(err), responseBody: '' });
     });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];

@@ -53,10 +53,22 @@ export function prepareRequest(opts: {
 }
 
 export type Verdict =
-  { kind: 'delivered'; status: number } | { kind: 'failed'; status?: number; error: string; retryAfterMs?: number };
+  | { kind: 'delivered'; status: number }
+  | {
+      kind: 'failed';
+      status?: number;
+      error: string;
+      retryAfterMs?: number;
+      /** Retrying cannot help (the target is refused as non-public): the delivery fails now. */
+      final?: true;
+    };
 
-/** 2xx is delivered; any other answer, a timeout or a connection error is a failed attempt. */
+/**
+ * 2xx is delivered; any other answer, a timeout or a connection error is a failed attempt, final when
+ * the target was refused as non-public.
+ */
 export function classify(result: HttpResult, retryAfterCapMs: number): Verdict {
+  if (result.blocked) return { kind: 'failed', error: result.error ?? 'refused target', final: true };
   if (result.status === undefined) return { kind: 'failed', error: result.error ?? 'no answer' };
   if (result.status >= 200 && result.status < 300) return { kind: 'delivered', status: result.status };
   const verdict: Verdict = { kind: 'failed', status: result.status, error: `HTTP ${result.status}` };

@@ -7,9 +7,9 @@
  * posted after Temporal forgot the run starts a run that finds the record and delivers nothing.
  */
 import type { Client } from '@temporalio/client';
+import { organizationName } from '../access/organizations';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../config';
-import { Organization } from '../db/organization';
 import type { EventWorkflowInput } from '../shared/delivery';
 import { startSearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
@@ -29,17 +29,6 @@ export interface IngestDeps {
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>;
   /** A worker shares this client's connection: the first workflow task can come straight back. */
   eagerStart?: boolean;
-}
-
-const orgNames = new Map<string, string>();
-async function organizationName(organizationId: string): Promise<string> {
-  let name = orgNames.get(organizationId);
-  if (name === undefined) {
-    const org = await Organization.findById(organizationId, { name: 1 }).lean();
-    name = org?.name ?? '';
-    orgNames.set(organizationId, name);
-  }
-  return name;
 }
 
 /** How long starting a workflow may take before the post answers 503. */

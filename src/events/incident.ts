@@ -1,13 +1,7 @@
-/** The incident an event is about, and the latest known state of an incident from stored events. */
+/** The latest known state of an incident from stored events. */
 import { StoredEvent } from '../db/event';
-import { INCIDENT_RESOURCE_EVENTS } from '../shared/catalog';
+import { incidentOfEvent } from '../shared/incident';
 import type { EventEnvelopeV2, JsonObject } from '../shared/types';
-
-/** The incident an event carries: its resource for incident events, else `data.incident`. */
-export function incidentOfEvent(envelope: EventEnvelopeV2): JsonObject | null {
-  if (INCIDENT_RESOURCE_EVENTS.has(envelope.event.type)) return envelope.data.resource_data;
-  return envelope.data.incident ?? null;
-}
 
 /**
  * The latest known state of an incident: the incident and team of its newest event (by

@@ -1,25 +1,10 @@
 /** The start endpoint's request schema: one v2 event envelope, checked against the catalog. */
 import { z } from 'zod';
 import { INCIDENT_RESOURCE_EVENTS, V2_EVENT_TYPES, catalogEntry } from '../shared/catalog';
+import { MAX_JSON_DEPTH, fieldNestedTooDeep } from '../shared/json';
 
 const jsonObject = z.record(z.string(), z.unknown());
 const idName = z.looseObject({ id: z.string().min(1), name: z.string() });
-
-const MAX_EVENT_DEPTH = 64;
-
-/** How deeply objects and arrays nest in a JSON value, without recursion (the value may be hostile). */
-function nestingDepth(value: unknown): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    deepest = Math.max(deepest, depth + 1);
-    if (deepest > MAX_EVENT_DEPTH) return deepest;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
-  }
-  return deepest;
-}
 
 export const eventEnvelopeSchema = z
   .looseObject({
@@ -39,9 +24,14 @@ export const eventEnvelopeSchema = z
     }),
   })
   .superRefine((env, ctx) => {
-    if (nestingDepth(env.data) > MAX_EVENT_DEPTH) {
-      // Deeper documents overflow the stack of JSON.stringify, BSON and templates further on.
-      ctx.addIssue({ code: 'custom', path: ['data'], message: `is nested deeper than ${MAX_EVENT_DEPTH} levels` });
+    // Any field, not only data: the whole envelope is stored and sent.
+    const deep = fieldNestedTooDeep(env, ['event']);
+    if (deep) {
+      ctx.addIssue({
+        code: 'custom',
+        path: deep.split('.'),
+        message: `is nested deeper than ${MAX_JSON_DEPTH} levels`,
+      });
       return;
     }
     const entry = catalogEntry('v2', env.event.type);

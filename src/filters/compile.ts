@@ -5,6 +5,7 @@
  */
 import { checkJsonLogic } from './jsonLogic';
 import { PRIORITIES } from './facts';
+import { isPlainObject } from '../shared/json';
 
 export const FILTER_GROUP_OPS = ['and', 'or'] as const;
 export const FILTER_CONDITION_OPS = ['is', 'is_not', 'in', 'not_in', 'contains'] as const;
@@ -45,9 +46,6 @@ const FACT_PATHS: Record<(typeof FILTER_LHS)[number], string[]> = {
   alert_source: ['alert_source.id', 'alert_source.short_name', 'alert_source.type'],
   priority: ['priority'],
 };
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const join = (path: string, part: string | number) => (path ? `${path}.${part}` : String(part));
 

@@ -5,6 +5,8 @@
  * Tags are a list of `{key, value}` rather than an object because json-logic `var` paths split on
  * dots and tag keys may contain them.
  */
+import { incidentOfEvent } from '../shared/incident';
+import { isPlainObject } from '../shared/json';
 import type { EventEnvelopeV2, Json, JsonObject } from '../shared/types';
 
 export const PRIORITIES = ['P1', 'P2', 'P3', 'P4', 'P5', 'UNSET'] as const;
@@ -18,8 +20,7 @@ export interface FilterFacts {
   tags: { key: string; value: string }[];
 }
 
-const asObject = (v: Json | undefined): JsonObject =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
+const asObject = (v: Json | undefined): JsonObject => (isPlainObject(v) ? v : {});
 
 const asString = (v: Json | undefined): string | null =>
   typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null;
@@ -33,19 +34,13 @@ function priorityOf(v: Json | undefined): Priority {
 function tagsOf(v: Json | undefined): FilterFacts['tags'] {
   return Object.entries(asObject(v)).map(([key, t]) => ({
     key,
-    value: asString(t !== null && typeof t === 'object' && !Array.isArray(t) ? t.value : t) ?? '',
+    value: asString(isPlainObject(t) ? t.value : t) ?? '',
   }));
-}
-
-/** The incident an event is about: `data.incident` when present, else `data.resource_data`. */
-export function incidentOf(envelope: EventEnvelopeV2): JsonObject {
-  const data = asObject(envelope?.data as Json | undefined);
-  return asObject(data.incident ?? data.resource_data);
 }
 
 export function filterFacts(envelope: EventEnvelopeV2): FilterFacts {
   const data = asObject(envelope?.data as Json | undefined);
-  const incident = incidentOf(envelope);
+  const incident = incidentOfEvent(envelope) ?? {};
   const team = asObject(data.team);
   const service = asObject(incident.service);
   const alertSource = asObject(incident.alert_source);

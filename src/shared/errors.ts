@@ -44,7 +44,16 @@ export class AppError extends Error {
   }
 }
 
-/** Every issue of a zod error as `{field, message}`, field paths dotted (`urls.0.url`). */
+/**
+ * Every issue of a zod error as `{field, message}`, field paths dotted (`urls.0.url`); each unknown
+ * key of a strict object is its own "is not a known field".
+ */
 export function fieldErrors(error: ZodError): FieldError[] {
-  return error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: i.message }));
+  return error.issues.flatMap((i) => {
+    const at = i.path.map(String).join('.');
+    if (i.code === 'unrecognized_keys') {
+      return i.keys.map((k) => ({ field: at ? `${at}.${k}` : k, message: 'is not a known field' }));
+    }
+    return [{ field: at || '(body)', message: i.message }];
+  });
 }

@@ -15,6 +15,7 @@ import { stopChildProcess } from '../process';
 import { ensureJsonnetEvaluator } from '../stack/binaries';
 import type { Json } from '../shared/types';
 import { loadConfig, type Config } from '../config';
+import { FairQueue, type Owner } from './fairQueue';
 
 export interface TemplateEngineOptions {
   /** Evaluator processes rendering in parallel; default min(2, cores) (config TEMPLATE_POOL_SIZE). */
@@ -31,6 +32,20 @@ export interface TemplateEngineOptions {
    * Default 500.
    */
   maxQueued?: number;
+  /**
+   * Renders of one organization that may wait, so one tenant's burst cannot fill the queue for all;
+   * beyond it its renders are refused as busy. Default half of `maxQueued`.
+   */
+  maxQueuedPerOrganization?: number;
+}
+
+/**
+ * Whose render it is: renders are queued fairly across organizations, then across webhooks. The
+ * organization defaults to the root's `data.organization.id` (a v2 event).
+ */
+export interface RenderOwner {
+  organizationId?: string;
+  webhookId?: string;
 }
 
 /** Where a template failed: line and column are 1-based, in the user's template, when known. */
@@ -50,7 +65,7 @@ export interface TemplateEngine {
    * template's own failure (syntax, runtime error, time or size limit) resolves `ok: false`; only a
    * broken engine (the evaluator cannot be built or loaded) rejects.
    */
-  render(source: string, root: unknown): Promise<RenderResult>;
+  render(source: string, root: unknown, owner?: RenderOwner): Promise<RenderResult>;
   /**
    * Builds the evaluator if this machine has none yet (half a minute, once) and starts a process; for
    * entry points that would rather pay that at start than on the first custom payload.
@@ -74,6 +89,7 @@ export function formatTemplateError(error: TemplateError): string {
 
 interface Task {
   id: number;
+  owner: Owner;
   source: string;
   rootJson: string;
   /** Set once the task was requeued after its evaluator died of something else than the template. */
@@ -102,10 +118,11 @@ class ProcessPool implements TemplateEngine {
   private readonly maxOutputBytes: number;
   private readonly maxHeapBytes: number;
   private readonly maxQueued: number;
+  private readonly maxQueuedPerOrganization: number;
   private loading?: Promise<string>;
   private binary?: string;
   private readonly slots = new Set<Slot>();
-  private readonly queue: Task[] = [];
+  private readonly queue = new FairQueue<Task>();
   private nextId = 1;
   private startFailures = 0;
   private closed = false;
@@ -116,19 +133,27 @@ class ProcessPool implements TemplateEngine {
     this.maxOutputBytes = opts.maxOutputBytes ?? 256 * 1024;
     this.maxHeapBytes = opts.maxHeapBytes ?? 512 * 1024 * 1024;
     this.maxQueued = opts.maxQueued ?? 500;
+    this.maxQueuedPerOrganization = opts.maxQueuedPerOrganization ?? Math.max(1, Math.ceil(this.maxQueued / 2));
   }
 
-  async render(source: string, root: unknown): Promise<RenderResult> {
+  async render(source: string, root: unknown, owner: RenderOwner = {}): Promise<RenderResult> {
     if (this.closed) throw new Error('the template engine is closed');
     if (typeof source !== 'string') throw new TypeError('template source must be a string');
     const rootJson = JSON.stringify(root ?? null);
     await this.load();
     if (this.closed) throw new Error('the template engine is closed');
-    if (this.queue.length >= this.maxQueued) {
-      throw new TemplateEngineUnavailable(`the template engine is busy (${this.queue.length} renders waiting)`);
+    if (this.queue.size >= this.maxQueued) {
+      throw new TemplateEngineUnavailable(`the template engine is busy (${this.queue.size} renders waiting)`);
+    }
+    const task = { owner: ownerOf(owner, root), source, rootJson };
+    const waiting = this.queue.waiting(task.owner.organization);
+    if (waiting >= this.maxQueuedPerOrganization) {
+      throw new TemplateEngineUnavailable(
+        `the template engine is busy (${waiting} renders of this organization waiting, its share of the queue)`,
+      );
     }
     return new Promise<RenderResult>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, source, rootJson, resolve, reject });
+      this.queue.push({ ...task, id: this.nextId++, resolve, reject });
       this.fill();
       this.dispatch();
     });
@@ -141,7 +166,7 @@ class ProcessPool implements TemplateEngine {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const task of this.queue.splice(0)) task.reject(new Error('the template engine was closed'));
+    for (const task of this.queue.drain()) task.reject(new Error('the template engine was closed'));
     const slots = [...this.slots];
     this.slots.clear();
     await Promise.all(
@@ -177,7 +202,7 @@ class ProcessPool implements TemplateEngine {
   private pendingCount(): number {
     let busy = 0;
     for (const s of this.slots) if (s.task) busy++;
-    return this.queue.length + busy;
+    return this.queue.size + busy;
   }
 
   private spawn(binary: string): void {
@@ -241,13 +266,13 @@ class ProcessPool implements TemplateEngine {
         task.reject(new TemplateEngineUnavailable(`the Jsonnet evaluator died twice under one render (${why})`));
       } else {
         task.requeued = true;
-        this.queue.unshift(task);
+        this.queue.push(task, true);
       }
     } else if (!slot.ready && !slot.retired && ++this.startFailures >= MAX_START_FAILURES) {
       const broken = new TemplateEngineUnavailable(
         `the template engine cannot start its evaluator: ${how} ${slot.stderr.trim().slice(0, 500)}`.trim(),
       );
-      for (const queued of this.queue.splice(0)) queued.reject(broken);
+      for (const queued of this.queue.drain()) queued.reject(broken);
       this.startFailures = 0;
       return;
     }
@@ -264,7 +289,7 @@ class ProcessPool implements TemplateEngine {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (!this.queue.length) break;
+      if (!this.queue.size) break;
       if (!slot.ready || slot.retired || slot.task) continue;
       const task = this.queue.shift()!;
       slot.task = task;
@@ -288,7 +313,7 @@ class ProcessPool implements TemplateEngine {
   private keepAlive(): void {
     for (const slot of this.slots) {
       // A retired process is held until its 'close', which starts the replacement queued work needs.
-      const busy = Boolean(slot.task || slot.retired || (this.queue.length && !slot.ready));
+      const busy = Boolean(slot.task || slot.retired || (this.queue.size && !slot.ready));
       const { child } = slot;
       for (const handle of [child, child.stdin, child.stdout, child.stderr] as unknown as Referable[]) {
         if (busy) handle.ref();
@@ -296,6 +321,12 @@ class ProcessPool implements TemplateEngine {
       }
     }
   }
+}
+
+function ownerOf(owner: RenderOwner, root: unknown): Owner {
+  const data = (root as { data?: { organization?: { id?: unknown } } } | null)?.data;
+  const fromRoot = typeof data?.organization?.id === 'string' ? data.organization.id : '';
+  return { organization: owner.organizationId ?? fromRoot, webhook: owner.webhookId ?? '' };
 }
 
 /** A child process and its pipes (net.Socket underneath), which can stop holding the event loop. */

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { HTTP_METHODS } from '../shared/types';
 import type { FieldError } from '../shared/errors';
+import { isPlainObject } from '../shared/json';
 
 /** `null` reads as "not given", as Squadcast clients send it. */
 const optional = <T extends z.ZodType>(schema: T, fallback: z.output<T>) =>
@@ -29,9 +30,6 @@ const target = z.object({
   url: z.string().min(1),
   method: optional(z.enum(HTTP_METHODS as [string, ...string[]]), 'POST'),
 });
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 export const webhookRequestSchema = z.strictObject({
   name: z.string().trim().min(1, 'is required').max(200),
@@ -83,6 +81,10 @@ export function parseWebhookRequest(body: unknown): ParsedRequest {
   if (!isPlainObject(body)) return { ok: false, errors: [{ field: '(body)', message: 'must be a JSON object' }] };
   const input = { ...body };
   for (const k of READ_ONLY_FIELDS) delete input[k];
+  // JSON.parse makes `__proto__` an ordinary key, but copying it into a record sets the prototype
+  // instead: the header would vanish without a word.
+  const proto = isPlainObject(input.header) && Object.keys(input.header).find((k) => k.toLowerCase() === '__proto__');
+  if (proto) return { ok: false, errors: [{ field: `header.${proto}`, message: 'is not a valid HTTP header name' }] };
   const parsed = webhookRequestSchema.safeParse(input);
   if (parsed.success) return { ok: true, value: parsed.data };
   const errors = parsed.error.issues.flatMap((issue): FieldError[] => {

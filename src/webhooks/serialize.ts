@@ -3,10 +3,20 @@
  * the signing secret only appears when the caller asks for it (single-webhook answers to a manager).
  */
 import type { WebhookDoc } from '../db/webhook';
+import { libraryTemplate } from '../templates/library';
 import { MASKED_VALUE } from './validate';
 
 export interface SerializeOptions {
   withSecret: boolean;
+}
+
+/**
+ * Squadcast's `custom_payload_template_name`: the name of the library template a custom payload
+ * started from (its slug when the library no longer has it), else "".
+ */
+export function templateNameOf(doc: Pick<WebhookDoc, 'payload_type' | 'custom_payload_template_slug'>): string {
+  const slug = doc.payload_type === 'custom' ? (doc.custom_payload_template_slug ?? '') : '';
+  return slug ? (libraryTemplate(slug)?.name ?? slug) : '';
 }
 
 export function serializeWebhook(doc: WebhookDoc, opts: SerializeOptions = { withSecret: false }) {
@@ -32,6 +42,7 @@ export function serializeWebhook(doc: WebhookDoc, opts: SerializeOptions = { wit
     payload_type: doc.payload_type,
     custom_payload: doc.custom_payload ?? '',
     custom_payload_template_slug: doc.custom_payload_template_slug ?? '',
+    custom_payload_template_name: templateNameOf(doc),
     language: doc.language ?? 'jsonnet',
     enabled: doc.enabled,
     created_at: doc.get('created_at') as Date,
@@ -40,7 +51,11 @@ export function serializeWebhook(doc: WebhookDoc, opts: SerializeOptions = { wit
   };
 }
 
-/** What a plain user may see of a manual webhook they can fire: nothing that reveals its targets. */
+/**
+ * What a plain user may see of a manual webhook they can fire: nothing that reveals its targets,
+ * and at least Squadcast's list item (`id, name, description, trigger_type, payload_type,
+ * custom_payload_template_name`).
+ */
 export function serializeFireableWebhook(doc: WebhookDoc) {
   return {
     id: String(doc._id),
@@ -48,9 +63,34 @@ export function serializeFireableWebhook(doc: WebhookDoc) {
     name: doc.name,
     description: doc.description ?? '',
     trigger_type: doc.trigger_type,
+    payload_type: doc.payload_type,
+    custom_payload_template_name: templateNameOf(doc),
     teams: [...(doc.teams ?? [])],
     is_all_teams_configured: doc.is_all_teams_configured,
     enabled: doc.enabled,
+  };
+}
+
+/**
+ * The webhook as a manual fire answers it, in Squadcast's shape (its SDK checks it): `triggers` as
+ * event type strings, and `header` with the `Content-Type` every request carries. A plain user (not a
+ * manager) gets the same shape without the targets: no URLs, mails, header values or template.
+ */
+export function serializeFiredWebhook(doc: WebhookDoc, opts: { withTargets: boolean }) {
+  const full = serializeWebhook(doc);
+  const fired = {
+    ...full,
+    triggers: full.triggers.map((t) => t.event_type),
+    header: { 'Content-Type': 'application/json', ...full.header },
+  };
+  if (opts.withTargets) return fired;
+  return {
+    ...fired,
+    urls: [],
+    header: { 'Content-Type': 'application/json' },
+    mail_ids: [],
+    custom_payload: '',
+    filters: null,
   };
 }
 

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import type { Config } from '../config';
 import { StoredEvent } from '../db/event';
-import { Organization } from '../db/organization';
+import { organizationName } from '../access/organizations';
 import { sampleEvent } from '../payloads/samples';
 import { V1_FROM_V2 } from '../shared/catalog';
 import type { EventEnvelopeV2, WebhookVersion } from '../shared/types';
@@ -61,8 +61,7 @@ export async function testEvent(organizationId: string, eventType: string): Prom
   const last = await StoredEvent.findOne({ organizationId, eventType }, { body: 1 }).sort({ receivedAt: -1 }).lean();
   if (last) return JSON.parse(last.body) as EventEnvelopeV2;
   const sample = sampleEvent(eventType);
-  const org = await Organization.findById(organizationId, { name: 1 }).lean();
-  sample.data.organization = { id: organizationId, name: org?.name ?? '' };
+  sample.data.organization = { id: organizationId, name: await organizationName(organizationId) };
   return sample;
 }
 
@@ -78,7 +77,7 @@ export async function sendTest(
   const envelope = await testEvent(target.organizationId, testEventType(target));
   const body =
     target.payload_type === 'custom'
-      ? await renderCustomBody(target.custom_payload, envelope, config)
+      ? await renderCustomBody(target.custom_payload, envelope, config, target)
       : standardBody(target.version, envelope);
   const eventId = `test-${crypto.randomUUID()}`;
   const deliveryId = deliveryIdOf(target.organizationId, eventId, target.webhookId);

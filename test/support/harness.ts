@@ -28,6 +28,8 @@ export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}
     ...process.env,
     MONGODB_URI: uri.toString(),
     TEMPORAL_TASK_QUEUE: `test-${suffix}`,
+    // Every test calls from 127.0.0.1, and many expect 401s: the limit has its own test.
+    AUTH_FAILURE_LIMIT: '0',
     ...overrides,
   });
 }
@@ -100,7 +102,7 @@ export async function call(
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.key) headers.authorization = `Bearer ${opts.key}`;
-  if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] = 'application/json';
+  if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] ??= 'application/json';
   const res = await fetch(base + path, {
     method,
     headers,

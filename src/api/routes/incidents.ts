@@ -5,16 +5,19 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { latestIncident } from '../../events/incident';
-import { Organization } from '../../db/organization';
+import { organizationName } from '../../access/organizations';
 import { findWebhook } from '../../webhooks/service';
+import { serializeFiredWebhook } from '../../webhooks/serialize';
+import { canManageWebhooks } from '../../access/keys';
 import { manualFireWorkflowId, type ManualFireInput } from '../../shared/delivery';
 import { startSearchAttributes } from '../../shared/searchAttributes';
 import type { AuthContext, EventEnvelopeV2, JsonObject } from '../../shared/types';
 import { authOf, requireAuth } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
+import { MAX_JSON_DEPTH, fieldNestedTooDeep } from '../../shared/json';
 
 const fireBody = z
-  .object({
+  .strictObject({
     /** The incident as it is now, when the caller has it; else the remembered snapshot is used. */
     incident: z.looseObject({ id: z.string().min(1).optional() }).optional(),
     team: z.object({ id: z.string(), name: z.string() }).optional(),
@@ -36,9 +39,18 @@ function teamOf(incident: JsonObject): { id: string; name: string } {
   return { id: '', name: '' };
 }
 
+/** The response headers that carry a manual fire's ids (its body is the webhook, as in Squadcast). */
+export const FIRE_HEADERS = {
+  fireId: 'Hookrelay-Fire-Id',
+  eventId: 'Hookrelay-Event-Id',
+  workflowId: 'Hookrelay-Workflow-Id',
+  runId: 'Hookrelay-Run-Id',
+} as const;
+
 /**
  * `POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}`: fires a manual webhook for one
- * incident through its own workflow (retries, logs and mail as for events). 202 once started.
+ * incident through its own workflow (retries, logs and mail as for events). 200 with the webhook
+ * once started, as Squadcast answers; the fire's ids in `FIRE_HEADERS`.
  */
 export function incidentRoutes(deps: { temporal: Client; config: Config }): Router {
   const router = Router();
@@ -46,6 +58,12 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
     const auth = authOf(req);
     const incidentId = String(req.params.incidentID);
     const webhookIdOrSlug = String(req.params.webhookID);
+    const deep = fieldNestedTooDeep(req.body, ['incident']);
+    if (deep) {
+      throw AppError.badRequest('invalid request body', [
+        { field: deep, message: `is nested deeper than ${MAX_JSON_DEPTH} levels` },
+      ]);
+    }
     const parsed = fireBody.safeParse(req.body && Object.keys(req.body).length ? req.body : undefined);
     if (!parsed.success) throw AppError.badRequest('invalid request body', fieldErrors(parsed.error));
 
@@ -77,7 +95,6 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
       incident = latest.incident;
       team ??= latest.team;
     }
-    const org = await Organization.findById(auth.organizationId, { name: 1 }).lean();
     const fireId = crypto.randomUUID();
     const envelope: EventEnvelopeV2 = {
       version: 'v2',
@@ -90,7 +107,7 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
       data: {
         resource_data: incident,
         resource_type: 'incident',
-        organization: { id: auth.organizationId, name: org?.name ?? '' },
+        organization: { id: auth.organizationId, name: await organizationName(auth.organizationId) },
         team: team ?? teamOf(incident),
       },
     };
@@ -103,16 +120,15 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
       typedSearchAttributes: startSearchAttributes(auth.organizationId, envelope, [webhookId]),
       staticSummary: `manual fire of ${webhook.name} for incident ${incidentId}`,
     });
-    res.status(202).json({
-      data: {
-        fire_id: fireId,
-        event_id: envelope.event.id,
-        incident_id: incidentId,
-        webhook_id: webhookId,
-        workflow_id: workflowId,
-        run_id: handle.firstExecutionRunId,
-      },
+    // Squadcast answers 200 with the webhook object, and its SDK insists on that shape; the fire's
+    // own ids go in headers, for clients that want to follow it (README, "The API").
+    res.set({
+      [FIRE_HEADERS.fireId]: fireId,
+      [FIRE_HEADERS.eventId]: envelope.event.id,
+      [FIRE_HEADERS.workflowId]: workflowId,
+      [FIRE_HEADERS.runId]: handle.firstExecutionRunId,
     });
+    res.json({ data: serializeFiredWebhook(webhook, { withTargets: canManageWebhooks(auth) }) });
   });
   return router;
 }

@@ -9,7 +9,8 @@ import { MAX_TEMPLATE_CHARS } from '../../webhooks/schema';
 import { requireAuth, requireWebhookManager } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
 
-const validateBody = z.object({
+// Strict like every other body: a misspelt or unsupported field (say `sample`) is refused, not ignored.
+const validateBody = z.strictObject({
   language: z.string(),
   custom_payload: z
     .string()

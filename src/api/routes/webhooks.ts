@@ -77,7 +77,7 @@ export function webhookRoutes(config: Config): Router {
   // `grace_ms`: how long the previous secrets keep signing, up to SECRET_ROTATION_GRACE_MS; 0
   // retires them at once (a leaked secret).
   const rotateBody = z
-    .object({ grace_ms: z.number().int().min(0).max(config.SECRET_ROTATION_GRACE_MS).optional() })
+    .strictObject({ grace_ms: z.number().int().min(0).max(config.SECRET_ROTATION_GRACE_MS).optional() })
     .optional();
   router.post(`${BASE}/:id/rotate-secret`, ...manager, async (req, res) => {
     const parsed = rotateBody.safeParse(req.body && Object.keys(req.body).length ? req.body : undefined);

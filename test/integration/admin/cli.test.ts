@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import mongoose from 'mongoose';
 import { run as runCli } from '../../../src/admin/cli';
 import { call, startHarness, testConfig, type Harness } from '../../support/harness';
 
@@ -175,5 +176,24 @@ describe('admin CLI', () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/create-key --org <org> --role owner\|user/);
     expect((await admin('create-key', '--help')).code).toBe(0);
+  });
+  test('when MONGODB_URI is unset and MONGODB_PORT names the store, then the CLI uses that port, as npm start does', async () => {
+    const port = new URL(process.env.MONGODB_URI!).port;
+    const { MONGODB_URI: _uri, ...rest } = process.env;
+    const org = `moved-port-${Date.now()}`;
+    const res = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/admin/cli.ts', 'create-key', '--org', org, '--role', 'owner'],
+      { ...rest, MONGODB_PORT: port },
+    );
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    // npm start's store database on that port, not whatever may listen on 27017.
+    const store = await mongoose.createConnection(`mongodb://127.0.0.1:${port}/hookrelay`).asPromise();
+    try {
+      expect(await store.collection('organizations').findOne({ slug: org })).toMatchObject({ slug: org });
+    } finally {
+      await store.close();
+    }
   });
 });

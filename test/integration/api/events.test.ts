@@ -107,6 +107,20 @@ describe('POST /v3/events', () => {
     expect(await StoredEvent.countDocuments({ eventId: event.event.id })).toBe(0);
   });
 
+  test.each(['event.x', 'extra'])(
+    'when %s nests 100,000 deep, then the answer is 400 naming it, not 500, and nothing is stored',
+    async (field) => {
+      const event = freshEvent() as any;
+      if (field === 'event.x') event.event.x = 'DEEP';
+      else event.extra = 'DEEP';
+      const raw = JSON.stringify(event).replace('"DEEP"', `${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+      const res = await call(h.api, 'POST', '/v3/events', { key: owner.key, raw });
+      expect(res.status).toBe(400);
+      expect(res.body.meta.errors).toEqual([{ field, message: 'is nested deeper than 64 levels' }]);
+      expect(await StoredEvent.countDocuments({ eventId: event.event.id })).toBe(0);
+    },
+  );
+
   test('when the body is over 256 KB, then the answer is 413', async () => {
     const event = freshEvent() as any;
     event.data.resource_data.description = 'x'.repeat(300 * 1024);

@@ -51,16 +51,24 @@ describe('POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}', () => {
     expect((await deliverEvent(h.api, owner.key, h.temporal, acked)).res.status).toBe(202);
 
     const res = await fire(sre.key, teamWebhook);
-    expect(res.status).toBe(202);
-    expect(res.body.data).toMatchObject({ incident_id: incidentId, webhook_id: teamWebhook });
-    const result = await h.temporal.workflow.getHandle(res.body.data.workflow_id).result();
+    expect(res.status).toBe(200);
+    // Squadcast's answer: the webhook object (a plain user's view: no URLs), the fire's ids in headers.
+    expect(res.body.data).toMatchObject({ id: teamWebhook, trigger_type: 'manual', teams: sre.teamIds });
+    expect(res.body.data.urls).toEqual([]);
+    expect(res.headers.get('hookrelay-fire-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.get('hookrelay-run-id')).toEqual(expect.any(String));
+    const result = await h.temporal.workflow.getHandle(res.headers.get('hookrelay-workflow-id')!).result();
     expect(result.status).toBe('delivered');
-    const described = await h.temporal.workflow.getHandle(res.body.data.workflow_id).describe();
+    const described = await h.temporal.workflow.getHandle(res.headers.get('hookrelay-workflow-id')!).describe();
     expect(described.typedSearchAttributes.get(SA_WEBHOOK_IDS)).toEqual([teamWebhook]);
 
     const [request] = receiver.requests.filter((r) => r.path === '/manual');
     const body = JSON.parse(request.body);
-    expect(body.event).toMatchObject({ id: res.body.data.event_id, type: 'incident.triggered', resource: 'incident' });
+    expect(body.event).toMatchObject({
+      id: res.headers.get('hookrelay-event-id')!,
+      type: 'incident.triggered',
+      resource: 'incident',
+    });
     expect(body.data.resource_type).toBe('incident');
     expect(body.data.resource_data).toEqual(acked.data.resource_data);
     expect(body.data.organization).toEqual({ id: owner.organizationId, name: 'acme' });
@@ -73,8 +81,8 @@ describe('POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}', () => {
   test('when a user outside the webhook’s teams fires it, then the answer is 403; the owner may', async () => {
     expect((await fire(dba.key, teamWebhook)).status).toBe(403);
     const res = await fire(owner.key, teamWebhook);
-    expect(res.status).toBe(202);
-    await h.temporal.workflow.getHandle(res.body.data.workflow_id).result();
+    expect(res.status).toBe(200);
+    await h.temporal.workflow.getHandle(res.headers.get('hookrelay-workflow-id')!).result();
   });
 
   test('when all teams are configured, then any user of the organization may fire it', async () => {
@@ -85,8 +93,10 @@ describe('POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}', () => {
       urls: [{ url: `${receiver.url}/manual-all`, method: 'POST' }],
     });
     const res = await fire(dba.key, all.id);
-    expect(res.status).toBe(202);
-    expect((await h.temporal.workflow.getHandle(res.body.data.workflow_id).result()).status).toBe('delivered');
+    expect(res.status).toBe(200);
+    expect((await h.temporal.workflow.getHandle(res.headers.get('hookrelay-workflow-id')!).result()).status).toBe(
+      'delivered',
+    );
   });
 
   test('when the incident is unknown, then 404; when it is given in the body, then that state is sent', async () => {
@@ -96,9 +106,9 @@ describe('POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}', () => {
 
     const incident = { ...freshEvent('incident.resolved').data.resource_data, id: 'fresh-incident' };
     const res = await fire(sre.key, teamWebhook, 'fresh-incident', { incident, team: { id: 't1', name: 'Team 1' } });
-    expect(res.status).toBe(202);
-    await h.temporal.workflow.getHandle(res.body.data.workflow_id).result();
-    const request = receiver.requests.find((r) => r.body.includes(res.body.data.event_id))!;
+    expect(res.status).toBe(200);
+    await h.temporal.workflow.getHandle(res.headers.get('hookrelay-workflow-id')!).result();
+    const request = receiver.requests.find((r) => r.body.includes(res.headers.get('hookrelay-event-id')!))!;
     expect(JSON.parse(request.body).data).toMatchObject({
       resource_data: incident,
       team: { id: 't1', name: 'Team 1' },
@@ -124,6 +134,16 @@ describe('POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}', () => {
     expect(receiver.requests.filter((r) => r.path === '/auto' || r.path === '/disabled')).toHaveLength(0);
   });
 
+  test('when the body nests deeper than the limit, then the answer is 400 naming the field, and nothing is sent', async () => {
+    const before = receiver.requests.length;
+    const raw = `{"incident": {"id": "${incidentId}", "deep": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    const path = `/v3/incidents/${incidentId}/actions/webhook/${teamWebhook}`;
+    const res = await call(h.api, 'POST', path, { key: owner.key, raw });
+    expect(res.status).toBe(400);
+    expect(res.body.meta.errors).toEqual([{ field: 'incident.deep', message: 'is nested deeper than 64 levels' }]);
+    expect(receiver.requests.length).toBe(before);
+  });
+
   test('when a manual delivery keeps failing, then it is retried and its failure mail is kept like an event’s', async () => {
     const down = await createWebhook(owner.organizationId, {
       trigger_type: 'manual',
@@ -134,7 +154,7 @@ describe('POST /v3/incidents/{incidentID}/actions/webhook/{webhookID}', () => {
       urls: [{ url: `${receiver.url}/manual-down`, method: 'POST' }],
     });
     const res = await fire(sre.key, down.id);
-    const result = await h.temporal.workflow.getHandle(res.body.data.workflow_id).result();
+    const result = await h.temporal.workflow.getHandle(res.headers.get('hookrelay-workflow-id')!).result();
     expect(result.status).toBe('failed');
     expect(receiver.requests.filter((r) => r.path === '/manual-down')).toHaveLength(2);
     const mails = await call(h.api, 'GET', `/v3/extensions/event-webhooks/${down.id}/mails`, { key: owner.key });

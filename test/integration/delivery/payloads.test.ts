@@ -98,7 +98,9 @@ describe('eventDeliveryWorkflow: what each webhook receives', () => {
     const [r] = received('/v1');
     expect(r.body).toBe(JSON.stringify(toV1Payload(withOrg, 'incident_acknowledged')));
     expect(Object.keys(JSON.parse(r.body))[1]).toBe('event_type');
-    expect(JSON.parse(r.body).analytics).toEqual({ tta: { time: 627_083 } });
+    expect(JSON.parse(r.body).analytics).toEqual({
+      tta: { time: 627_083, user_id: '61963608090a650008fff152', escalation_policy_id: '629e23f5eb4041a20a43b11c' },
+    });
     expect(() => new StandardWebhook(wh.secret).verify(r.body, r.headers as Record<string, string>)).not.toThrow();
   });
 

@@ -250,6 +250,17 @@ describe('webhooks API', () => {
       expect(res.status).toBe(422);
     });
 
+    test.each(['__proto__', '__PROTO__'])(
+      'when a header is named %s, then it is refused by name rather than silently dropped',
+      async (name) => {
+        // As text: an object literal would set the prototype instead of making a key.
+        const raw = JSON.stringify(automatic({ name: 'Proto' })).replace(/}$/, `,"header":{"${name}":"x"}}`);
+        const res = await call(h.api, 'POST', BASE, { key: owner, raw });
+        expect(res.status).toBe(400);
+        expect(res.body.meta.errors).toEqual([{ field: `header.${name}`, message: 'is not a valid HTTP header name' }]);
+      },
+    );
+
     test('when the header name and the filter tag key contain dots, then they are saved and read back', async () => {
       const filters = {
         op: 'or',

@@ -32,11 +32,17 @@ describe('sendHttp: one attempt', () => {
     const port = new URL(receiver.url).port;
     const byName = await sendHttp(attempt(`http://localhost:${port}/x`, { allowPrivateTargets: false }));
     expect(byName.status).toBeUndefined();
-    expect(byName.error).toMatch(/localhost resolves to a private address/);
+    // What the name resolves to inside this network is not echoed to the tenant.
+    expect(byName.error).toBe('localhost resolves to a non-public address');
+    expect(byName.blocked).toBe(true);
     const byAddress = await sendHttp(attempt(`http://127.0.0.1:${port}/x`, { allowPrivateTargets: false }));
-    expect(byAddress.error).toBe('127.0.0.1 is a private address');
+    expect(byAddress).toMatchObject({ error: '127.0.0.1 is a non-public address', blocked: true });
     const v6 = await sendHttp(attempt(`http://[::ffff:127.0.0.1]:${port}/x`, { allowPrivateTargets: false }));
-    expect(v6.error).toMatch(/private address/);
+    expect(v6).toMatchObject({ error: expect.stringMatching(/non-public address/), blocked: true });
+    // Final: retrying a refused target cannot help.
+    for (const refused of [byName, byAddress, v6]) {
+      expect(classify(refused, 1000)).toEqual({ kind: 'failed', error: refused.error, final: true });
+    }
     expect(receiver.requests.length).toBe(before);
   });
 

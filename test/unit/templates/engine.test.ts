@@ -226,7 +226,7 @@ describe('limits', () => {
   });
 
   it('when more renders wait than the queue allows, then the next is refused at once as busy', async () => {
-    const small = createTemplateEngine({ poolSize: 1, timeoutMs: 1000, maxQueued: 2 });
+    const small = createTemplateEngine({ poolSize: 1, timeoutMs: 1000, maxQueued: 2, maxQueuedPerOrganization: 2 });
     try {
       await small.ready();
       const running = small.render(endlessTemplate, null);
@@ -237,6 +237,46 @@ describe('limits', () => {
       expect(await Promise.all(queued)).toMatchObject([{ value: 1 }, { value: 2 }]);
     } finally {
       await small.close();
+    }
+  });
+
+  /** About 0.3 s of evaluation per render on this machine (measured: 289 ms). */
+  const slowTemplate = 'std.foldl(function(a, i) a + i, std.range(1, 200000), 0)';
+
+  it('when one organization queues many slow renders, then another organization’s render waits for the running ones only', async () => {
+    const pool = createTemplateEngine({ poolSize: 2, timeoutMs: 5000 });
+    try {
+      await pool.ready();
+      const t0 = performance.now();
+      // 2 evaluators: first-in-first-out, the fast render would wait for 15 rounds of slow ones.
+      const slow = Array.from({ length: 30 }, (_, i) =>
+        pool.render(slowTemplate, null, { organizationId: 'busy-org', webhookId: `wh-${i % 3}` }),
+      );
+      const fast = pool
+        .render('{ ok: true }', null, { organizationId: 'quiet-org', webhookId: 'wh' })
+        .then(() => performance.now() - t0);
+      const slowDone = Promise.all(slow).then(() => performance.now() - t0);
+      const [fastMs, slowMs] = await Promise.all([fast, slowDone]);
+      // At most the two renders running when it arrived, plus the next in turn: not the burst.
+      expect(fastMs).toBeLessThan(slowMs / 4);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('when one organization fills its share of the queue, then its next render is refused as busy and another organization’s is still taken', async () => {
+    const pool = createTemplateEngine({ poolSize: 1, timeoutMs: 1000, maxQueued: 10, maxQueuedPerOrganization: 2 });
+    try {
+      await pool.ready();
+      const a = { organizationId: 'a' };
+      const running = pool.render(endlessTemplate, null, a);
+      const queued = [pool.render('1', null, a), pool.render('2', null, a)];
+      await expect(pool.render('3', null, a)).rejects.toThrow(/busy \(2 renders of this organization waiting/);
+      const other = pool.render('4', null, { organizationId: 'b' });
+      expect((await running).ok).toBe(false);
+      expect(await Promise.all([...queued, other])).toMatchObject([{ value: 1 }, { value: 2 }, { value: 4 }]);
+    } finally {
+      await pool.close();
     }
   });
 
