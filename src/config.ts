@@ -39,6 +39,12 @@ const schema = z.object({
   /** Answers of 401 one client address may get within AUTH_FAILURE_WINDOW_MS before it gets 429s; 0: no limit. */
   AUTH_FAILURE_LIMIT: int(20, 0),
   AUTH_FAILURE_WINDOW_MS: int(60_000, 1),
+  /** Event posts being worked on at once; more are answered 503 with Retry-After at once. */
+  MAX_EVENT_REQUESTS_IN_FLIGHT: int(256, 1),
+  /** The same bound for every other route, so a storm of events never starves reads. */
+  MAX_REQUESTS_IN_FLIGHT: int(128, 1),
+  /** A request not answered by then is answered 503 with Retry-After (under a producer's usual 5 s timeout). */
+  REQUEST_DEADLINE_MS: int(4_000, 100),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

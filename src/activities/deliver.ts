@@ -118,6 +118,7 @@ export function deliveryActivities(deps: { config: Config }) {
       type: DELIVERY_FAILED,
       message: verdict.error,
       details: [{ status: verdict.status ?? null, retryAfterMs: verdict.retryAfterMs ?? null, attempt }],
+      nonRetryable: verdict.final,
       nextRetryDelay: verdict.retryAfterMs,
       category: ApplicationFailureCategory.BENIGN,
     });

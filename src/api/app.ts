@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { admissionControl } from './admission';
 import { limitAuthFailures } from './authFailures';
 import { errorMiddleware } from './errors';
 import { jsonBodies, unknownRoute } from './httpSemantics';
@@ -30,6 +31,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(jsonBodies());
 
   app.use(healthRoutes(deps.temporal, deps.logger));
+  // After the health routes, which must answer however busy the rest is.
+  app.use(admissionControl(deps.config));
   app.use(eventRoutes(deps));
   app.use(incidentRoutes(deps));
   // Routers with fixed paths under /v3/extensions/event-webhooks (templates, events catalog, payload

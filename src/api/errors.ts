@@ -28,6 +28,8 @@ export function errorBody(status: number, message: string, errors?: FieldError[]
  */
 export function errorMiddleware(log: (msg: string, err: unknown) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
+    // Already answered (the request deadline did): nothing more to say.
+    if (res.headersSent) return;
     let status = 500;
     let message = 'internal error';
     let errors: FieldError[] | undefined;

@@ -2,11 +2,19 @@ import mongoose from 'mongoose';
 
 /**
  * One mongoose connection per process. `autoIndex` builds the unique indexes the code relies on
- * (idempotency, key hashes) at start, on FerretDB and MongoDB alike.
+ * (idempotency, key hashes) at start, on FerretDB and MongoDB alike. The pool is bounded, and so
+ * is the wait for a connection from it: when the store stalls, work queues for a while and then
+ * fails (a 503 in the API, a retry in activities) instead of piling up without end.
  */
 export async function connectDatabase(uri: string): Promise<typeof mongoose> {
   mongoose.set('strictQuery', true);
-  await mongoose.connect(uri, { serverSelectionTimeoutMS: 5000, autoIndex: true });
+  await mongoose.connect(uri, {
+    // Under REQUEST_DEADLINE_MS, so an unreachable store is answered as such, not as a timeout.
+    serverSelectionTimeoutMS: 3000,
+    maxPoolSize: 32,
+    waitQueueTimeoutMS: 10_000,
+    autoIndex: true,
+  });
   await Promise.all(Object.values(mongoose.models).map((m) => m.init()));
   return mongoose;
 }

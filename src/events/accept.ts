@@ -31,8 +31,8 @@ export interface IngestDeps {
   eagerStart?: boolean;
 }
 
-/** How long starting a workflow may take before the post answers 503. */
-const START_DEADLINE_MS = 5000;
+/** How long starting a workflow may take before the post answers 503 (under REQUEST_DEADLINE_MS). */
+const START_DEADLINE_MS = 3000;
 
 /**
  * Accepts one validated envelope for the caller's organization. `data.organization` becomes the

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { createApiKey, type CreatedKey } from '../../../src/access/keys';
-import { freshEvent, postEvent } from '../../support/deliveries';
+import { deliverEvent, freshEvent } from '../../support/deliveries';
 import { call, startHarness, startWorker, testConfig, type Harness, type RunningWorker } from '../../support/harness';
 
 const BASE = '/v3/extensions/event-webhooks';
@@ -193,7 +193,7 @@ describe('Squadcast SDK request and response shapes', () => {
     });
     expectShape(manual, 201, z.object({ data: webhookResponse }));
     const event = freshEvent();
-    expect((await postEvent(h.api, owner.key, event)).status).toBe(202);
+    expect((await deliverEvent(h.api, owner.key, h.temporal, event)).res.status).toBe(202);
     const path = `/v3/incidents/${String(event.data.resource_data.id)}/actions/webhook/${manual.body.data.id}`;
 
     for (const key of [owner.key, user.key]) {

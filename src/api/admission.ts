@@ -1,0 +1,51 @@
+/**
+ * Admission control and deadlines: the API degrades instead of falling over. Requests past the
+ * bound on work in flight are answered 503 at once; a request not answered within
+ * REQUEST_DEADLINE_MS is answered 503 then, whatever it still waits for (a frozen store, a slow
+ * Temporal), and its late answer is dropped. Both carry Retry-After, so producers back off, and a
+ * repost of an event is safe. Event posts and the other routes have separate bounds, so a storm of
+ * events never starves reads of the logs.
+ */
+import type { RequestHandler, Response } from 'express';
+import type { Config } from '../config';
+import { RETRY_AFTER_SECONDS, errorBody } from './errors';
+
+function answerBusy(res: Response, message: string): void {
+  res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).json(errorBody(503, message));
+}
+
+/** After the deadline's answer, whatever the route still sends is dropped. */
+function silence(res: Response): void {
+  const done = () => res;
+  res.json = done;
+  res.send = done;
+  res.status = done;
+  res.set = done as Response['set'];
+}
+
+export function admissionControl(
+  config: Pick<Config, 'MAX_EVENT_REQUESTS_IN_FLIGHT' | 'MAX_REQUESTS_IN_FLIGHT' | 'REQUEST_DEADLINE_MS'>,
+): RequestHandler {
+  const inFlight = { events: 0, other: 0 };
+  return (req, res, next) => {
+    const kind = req.method === 'POST' && req.path === '/v3/events' ? 'events' : 'other';
+    const bound = kind === 'events' ? config.MAX_EVENT_REQUESTS_IN_FLIGHT : config.MAX_REQUESTS_IN_FLIGHT;
+    if (inFlight[kind] >= bound) return answerBusy(res, 'the service is at capacity; try again shortly');
+    inFlight[kind]++;
+    const deadline = setTimeout(() => {
+      if (res.headersSent) return;
+      answerBusy(res, `no answer within ${config.REQUEST_DEADLINE_MS} ms; try again shortly`);
+      silence(res);
+    }, config.REQUEST_DEADLINE_MS);
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(deadline);
+      inFlight[kind]--;
+    };
+    res.once('finish', finish);
+    res.once('close', finish);
+    next();
+  };
+}

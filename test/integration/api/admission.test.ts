@@ -1,0 +1,61 @@
+import { createApiKey } from '../../../src/access/keys';
+import { RETRY_AFTER_SECONDS } from '../../../src/api/errors';
+import { freshEvent } from '../../support/deliveries';
+import { call, startHarness, testConfig, type Harness } from '../../support/harness';
+import { startCuttableProxy } from '../../support/proxy';
+
+describe('admission control and deadlines', () => {
+  test('when the store freezes, then requests are answered 503 with Retry-After by the deadline, /healthz keeps answering, and all recovers on thaw', async () => {
+    const direct = testConfig({ REQUEST_DEADLINE_MS: '1500' });
+    const proxy = await startCuttableProxy(new URL(direct.MONGODB_URI));
+    const uri = new URL(direct.MONGODB_URI);
+    uri.host = `127.0.0.1:${proxy.port}`;
+    const h: Harness = await startHarness({ ...direct, MONGODB_URI: uri.toString() });
+    try {
+      const owner = await createApiKey({ org: 'acme', role: 'owner' });
+      const list = () => call(h.api, 'GET', '/v3/extensions/event-webhooks', { key: owner.key });
+      expect((await list()).status).toBe(200);
+      proxy.freeze();
+      const started = Date.now();
+      const answers = await Promise.all([
+        list(),
+        call(h.api, 'POST', '/v3/events', { key: owner.key, body: freshEvent() }),
+      ]);
+      const took = Date.now() - started;
+      for (const res of answers) {
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe(String(RETRY_AFTER_SECONDS));
+      }
+      expect(took).toBeGreaterThanOrEqual(1400);
+      expect(took).toBeLessThan(4000);
+      expect((await call(h.api, 'GET', '/healthz')).status).toBe(200);
+      proxy.thaw();
+      // The requests that waited on the store finish behind the scenes; their late answers are dropped.
+      expect((await list()).status).toBe(200);
+    } finally {
+      proxy.thaw();
+      await h.close();
+    }
+  });
+
+  test('when more requests arrive than the bound allows, then the excess is answered 503 at once and the rest normally', async () => {
+    const h: Harness = await startHarness(testConfig({ MAX_REQUESTS_IN_FLIGHT: '2' }));
+    try {
+      const owner = await createApiKey({ org: 'acme', role: 'owner' });
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, () => call(h.api, 'GET', '/v3/extensions/event-webhooks', { key: owner.key })),
+      );
+      const statuses = answers.map((a) => a.status);
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+      const busy = answers.filter((a) => a.status === 503);
+      expect(busy.length).toBeGreaterThan(0);
+      expect(busy[0].headers.get('retry-after')).toBe(String(RETRY_AFTER_SECONDS));
+      expect(busy[0].body.meta.error_message).toMatch(/at capacity/);
+      expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+      // Event posts have their own bound: reads at capacity do not refuse them.
+      expect((await call(h.api, 'GET', '/healthz')).status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+});
