@@ -29,6 +29,7 @@ import { libraryTemplate } from '../src/templates/library';
 import { freePort, freePorts, startStack } from '../src/stack';
 import { waitForTemporal } from '../src/temporal/client';
 import { cpuByLabel, cpuDelta } from './lib/processCpu';
+import { runStorm } from './lib/storm';
 
 const root = path.resolve(__dirname, '..');
 
@@ -44,6 +45,8 @@ const CONCURRENCY = flag('concurrency', 32);
 const DRAIN_TIMEOUT_MS = flag('drain-timeout', 1200) * 1000;
 /** Posts per second; 0 (default) posts as fast as the API accepts (a burst that builds a backlog). */
 const RATE = flag('rate', 0);
+/** --storm R: the storm mode (scripts/lib/storm.ts) around a sustainable rate of R events/s. */
+const STORM_RATE = flag('storm', 0);
 /** API and worker as two processes (scale-out shape, no eager start) instead of one. */
 const SEPARATE = process.argv.includes('--separate');
 /** --profile DIR: the API and worker processes write V8 CPU profiles there (open in Chrome DevTools). */
@@ -244,6 +247,21 @@ async function main() {
     await waitFor('a warm-up delivery', async () => receiver.receipts.size >= WEBHOOKS, 120_000);
     receiver.receipts.clear();
     console.error(`bench: stack, API and worker ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    if (STORM_RATE) {
+      const hooks = await Webhook.find({ organizationId: owner.organizationId }, { _id: 1 }).sort({ slug: 1 }).lean();
+      const storm = await runStorm({
+        api,
+        key: owner.key,
+        organizationId: owner.organizationId,
+        webhookIds: hooks.map((h) => String(h._id)),
+        receipts: receiver.receipts,
+        rate: STORM_RATE,
+        seconds: flag('storm-seconds', 60),
+      });
+      console.log(['', ...storm.report, ''].join('\n'));
+      return storm.ok ? 0 : 1;
+    }
 
     // The ceiling: a plain Node loop POSTing the same body to the same receiver.
     const body = JSON.stringify(sampleEvent('incident.triggered'));

@@ -1,0 +1,169 @@
+/**
+ * `npm run bench -- --storm R`: an incident storm against a running stack. A producer offers 3×R
+ * events/s for S seconds, then R/3 for S more, open loop (events keep coming whatever the answers),
+ * and reposts an event on 503 or no answer within 5 s, after Retry-After (or 1 s). Meanwhile a
+ * prober reads /healthz and the webhooks list twice a second. Reports how long answers took,
+ * reposts, lost deliveries, extra copies, deliveries reported failed or mailed, and accept→receipt
+ * latency per 10 s of the run, to show when it is back to normal.
+ */
+import crypto from 'node:crypto';
+import http from 'node:http';
+import { DeliveryLog } from '../../src/db/deliveryLog';
+import { FailureMail } from '../../src/db/mail';
+import { deliveryIdOf } from '../../src/delivery/signing';
+import { sampleEvent } from '../../src/payloads/samples';
+
+interface Receipts {
+  get(key: string): { at: number; count: number } | undefined;
+  readonly size: number;
+  values(): IterableIterator<{ at: number; count: number }>;
+}
+
+export interface StormOptions {
+  api: string;
+  key: string;
+  organizationId: string;
+  /** Webhook ids in receiver path order (/hook/0, /hook/1…). */
+  webhookIds: string[];
+  receipts: Receipts;
+  /** The sustainable rate R, in events/s. */
+  rate: number;
+  /** Length of each phase. */
+  seconds: number;
+}
+
+const ANSWER_LIMIT_MS = 5000;
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+
+function post(agent: http.Agent, url: string, body: string, key: string) {
+  return new Promise<{ status: number; retryAfter?: string }>((resolve) => {
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        timeout: ANSWER_LIMIT_MS,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
+      },
+    );
+    // No answer within the limit: counted as status 0, and the producer posts again.
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve({ status: 0 }));
+    req.end(body);
+  });
+}
+
+export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok: boolean }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const runId = crypto.randomBytes(3).toString('hex');
+  const schedule: number[] = [];
+  for (let t = 0; t < o.seconds * 1000; t += 1000 / (3 * o.rate)) schedule.push(t);
+  for (let t = o.seconds * 1000; t < 2 * o.seconds * 1000; t += 3000 / o.rate) schedule.push(t);
+
+  const answerMs: number[] = [];
+  const statuses = new Map<number, number>();
+  let reposts = 0;
+  let overLimit = 0;
+  let missingRetryAfter = 0;
+  const acceptedAt = new Map<number, number>();
+  const probes = { healthz: [] as number[], list: [] as number[], failed: 0 };
+  let probing = true;
+  const prober = (async () => {
+    while (probing) {
+      for (const [name, path] of [
+        ['healthz', '/healthz'],
+        ['list', '/v3/extensions/event-webhooks'],
+      ] as const) {
+        const t = performance.now();
+        const res = await fetch(`${o.api}${path}`, {
+          headers: { authorization: `Bearer ${o.key}` },
+          signal: AbortSignal.timeout(ANSWER_LIMIT_MS),
+        }).catch(() => null);
+        if (!res?.ok) probes.failed++;
+        await res?.body?.cancel();
+        probes[name].push(performance.now() - t);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+
+  const t0 = performance.now();
+  await Promise.all(
+    schedule.map(async (at, i) => {
+      await new Promise((r) => setTimeout(r, Math.max(0, t0 + at - performance.now())));
+      const event = sampleEvent('incident.triggered');
+      event.event.id = `storm-${runId}-${i}`;
+      event.data.resource_data.id = `incident-${runId}-${i}`;
+      const body = JSON.stringify(event);
+      for (let tries = 0; ; tries++) {
+        if (tries) reposts++;
+        const sent = performance.now();
+        const res = await post(agent, `${o.api}/v3/events`, body, o.key);
+        const took = performance.now() - sent;
+        answerMs.push(took);
+        if (took > ANSWER_LIMIT_MS || res.status === 0) overLimit++;
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.status === 202) {
+          acceptedAt.set(i, t0 + at);
+          return;
+        }
+        if (res.status === 503 && !res.retryAfter) missingRetryAfter++;
+        const wait = res.retryAfter ? Number(res.retryAfter) * 1000 : 1000;
+        await new Promise((r) => setTimeout(r, wait * (0.5 + Math.random())));
+      }
+    }),
+  );
+  const postedFor = (performance.now() - t0) / 1000;
+  const expected = acceptedAt.size * o.webhookIds.length;
+  const deadline = performance.now() + 600_000;
+  while (o.receipts.size < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 3000)); // late copies
+  probing = false;
+  await prober;
+  agent.destroy();
+
+  // Accept→receipt by the event's scheduled time, so backlog shows as latency.
+  const windows = new Map<number, number[]>();
+  let received = 0;
+  for (const [i, at] of acceptedAt) {
+    o.webhookIds.forEach((webhookId, j) => {
+      const r = o.receipts.get(`${deliveryIdOf(o.organizationId, `storm-${runId}-${i}`, webhookId)} /hook/${j}`);
+      if (!r) return;
+      received++;
+      const w = Math.floor((at - t0) / 10_000);
+      windows.set(w, [...(windows.get(w) ?? []), r.at - at]);
+    });
+  }
+  const extra = [...o.receipts.values()].reduce((n, r) => n + r.count - 1, 0);
+  const failedRows = await DeliveryLog.countDocuments({ organizationId: o.organizationId, outcome: 'failed' });
+  const mails = await FailureMail.countDocuments({ organizationId: o.organizationId });
+  const sortedAnswers = [...answerMs].sort((a, b) => a - b);
+  const lost = expected - received;
+  const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '-');
+  const probeLine = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return `p50 ${fmt(pct(s, 50))} ms, max ${fmt(s[s.length - 1])} ms`;
+  };
+  const report = [
+    `hookrelay storm: ${3 * o.rate}/s for ${o.seconds} s, then ${(o.rate / 3).toFixed(1)}/s for ${o.seconds} s (${schedule.length} events, ${o.webhookIds.length} webhook(s)); posting took ${postedFor.toFixed(0)} s`,
+    `  answers                ${answerMs.length} (${[...statuses].map(([s, n]) => `${s || 'none'}: ${n}`).join(', ')}); p50 ${fmt(pct(sortedAnswers, 50))} ms, p99 ${fmt(pct(sortedAnswers, 99))} ms, max ${fmt(sortedAnswers[sortedAnswers.length - 1])} ms`,
+    `  over 5 s or unanswered ${overLimit}; 503 without Retry-After ${missingRetryAfter}; reposts ${reposts}`,
+    `  probes during storm    /healthz ${probeLine(probes.healthz)}; webhooks list ${probeLine(probes.list)}; failed ${probes.failed}`,
+    `  lost deliveries        ${lost} of ${expected}`,
+    `  extra copies           ${extra} (${((100 * extra) / Math.max(1, received)).toFixed(2)} % of deliveries)`,
+    `  reported failed        ${failedRows} log rows, ${mails} failure mails`,
+    `  accept→receipt by 10 s window of the schedule (p50 / p99 ms):`,
+    ...[...windows]
+      .sort((a, b) => a[0] - b[0])
+      .map(([w, xs]) => {
+        const s = xs.sort((a, b) => a - b);
+        return `    ${String(w * 10).padStart(4)}–${String(w * 10 + 10).padEnd(4)} s  ${fmt(pct(s, 50)).padStart(7)} / ${fmt(pct(s, 99)).padStart(7)}  (${s.length})`;
+      }),
+  ];
+  return { report, ok: lost === 0 && overLimit === 0 && failedRows === 0 && mails === 0 };
+}
