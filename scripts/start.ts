@@ -1,7 +1,9 @@
 /**
  * `npm start`: the whole service on one machine. Starts the embedded Temporal dev server and
  * store (unless TEMPORAL_ADDRESS / MONGODB_URI point elsewhere), then the API and a worker as
- * child processes; Ctrl-C stops everything it started.
+ * child processes; Ctrl-C stops everything it started. `--production` (or NODE_ENV=production)
+ * runs the compiled dist/ with its prebuilt workflow bundle, building it first when it is missing
+ * or older than src/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -10,10 +12,18 @@ import { Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../src/config';
 import { startStack, type RunningStack } from '../src/stack';
 import { waitForTemporal } from '../src/temporal/client';
+import { build, buildIsCurrent } from './build';
 
 const root = path.resolve(__dirname, '..');
+const production = process.argv.includes('--production') || process.env.NODE_ENV === 'production';
+
+/** The node arguments of one of the service's processes: TypeScript through tsx, or dist/ in production. */
+function processArgs(name: 'api' | 'worker'): string[] {
+  return production ? [`dist/${name}/main.js`] : ['--import', 'tsx', `src/${name}/main.ts`];
+}
 
 async function main() {
+  if (production && !buildIsCurrent()) await build();
   const dataDir = path.resolve(process.env.HOOKRELAY_DATA_DIR || path.join(root, '.data'));
   const external = { temporal: !!process.env.TEMPORAL_ADDRESS, store: !!process.env.MONGODB_URI };
   const stack: RunningStack = await startStack({
@@ -45,11 +55,8 @@ async function main() {
     };
     const config = loadConfig(env);
     await waitForTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
-    for (const [name, entry] of [
-      ['api', 'src/api/main.ts'],
-      ['worker', 'src/worker/main.ts'],
-    ] as const) {
-      const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: 'inherit' });
+    for (const name of ['api', 'worker'] as const) {
+      const child = spawn(process.execPath, processArgs(name), { cwd: root, env, stdio: 'inherit' });
       child.on('exit', (code, signal) => {
         if (!stopping) {
           console.error(`${name} exited (${signal ?? code}); stopping the rest`);
