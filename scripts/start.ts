@@ -11,7 +11,7 @@ import { stopChildProcess } from '../src/process';
 import { Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../src/config';
 import { startStack, type RunningStack } from '../src/stack';
-import { waitForTemporal } from '../src/temporal/client';
+import { temporalConnectionOptions, waitForTemporal } from '../src/temporal/client';
 import { build, buildIsCurrent } from './build';
 
 const root = path.resolve(__dirname, '..');
@@ -54,7 +54,7 @@ async function main() {
       HOOKRELAY_PARENT_PID: String(process.pid),
     };
     const config = loadConfig(env);
-    await waitForTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+    await waitForTemporal(temporalConnectionOptions(config), config.TEMPORAL_NAMESPACE);
     for (const name of ['api', 'worker'] as const) {
       const child = spawn(process.execPath, processArgs(name), { cwd: root, env, stdio: 'inherit' });
       child.on('exit', (code, signal) => {
@@ -92,7 +92,7 @@ async function main() {
 
 /** Whether, within `timeoutMs`, /readyz answers 200 and a worker polls the task queue (what "ready" means to a user). */
 async function waitUntilServing(api: string, config: Config, timeoutMs: number): Promise<boolean> {
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await Connection.connect(temporalConnectionOptions(config));
   const deadline = Date.now() + timeoutMs;
   try {
     while (Date.now() < deadline) {

@@ -5,6 +5,7 @@ import { connectDatabase, disconnectDatabase } from '../db/connect';
 import { createLogger } from '../logger';
 import { exitWhenParentDies } from '../process';
 import { sharedTemplateEngine } from '../templates/engine';
+import { temporalConnectionOptions } from '../temporal/client';
 import { workerOptions } from './options';
 
 /** The SDK's logger, with webpack's module-by-module build report at DEBUG ("Workflow bundle created" stays). */
@@ -24,7 +25,7 @@ async function main() {
   await sharedTemplateEngine(config)
     .ready()
     .catch((err: unknown) => logger.warn('custom payloads unavailable until the Jsonnet evaluator builds', { err }));
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await Worker.create({
     ...workerOptions(config),
     connection,
