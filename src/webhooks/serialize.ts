@@ -53,5 +53,3 @@ export function serializeFireableWebhook(doc: WebhookDoc) {
     enabled: doc.enabled,
   };
 }
-
-export type WebhookView = ReturnType<typeof serializeWebhook>;
