@@ -7,7 +7,9 @@
  * runs in flight fails there (change workflow code through patched(), then record new histories
  * beside the old ones: old ones must keep replaying).
  *
- * `--only name,name` records only those scenarios; existing files of other scenarios are kept.
+ * An existing file is never overwritten: a new recording of it is written as
+ * <name>.<UTC time>.json beside it. `--replace` overwrites instead (once the patch that kept the
+ * old histories replaying is removed). `--only name,name` records only those scenarios.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -146,6 +148,15 @@ function replies(p: string) {
   return { status: p === '/down' || p === '/disable-me' ? 500 : 200 };
 }
 
+const replace = process.argv.includes('--replace');
+const recordedAt = new Date().toISOString().replace(/[-:]/g, '').slice(0, 13); // 20261201T0930
+
+/** `<name>.json`, or beside an existing one `<name>.<UTC time>.json`, so old histories stay. */
+function fileFor(name: string): string {
+  const plain = `${name}.json`;
+  return replace || !fs.existsSync(path.join(HISTORIES_DIR, plain)) ? plain : `${name}.${recordedAt}.json`;
+}
+
 async function onlyRun(temporal: Client, query: string): Promise<string> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
@@ -197,8 +208,9 @@ async function main() {
         for (const [file, workflowId] of Object.entries(runs)) {
           const history = await h.temporal.workflow.getHandle(workflowId).fetchHistory();
           const json = JSON.stringify({ workflowId, history: JSON.parse(historyToJSON(history)) }, null, 1);
-          fs.writeFileSync(path.join(HISTORIES_DIR, `${file}.json`), json + '\n');
-          console.log(`${name}: ${file}.json (${history.events?.length ?? 0} events)`);
+          const target = fileFor(file);
+          fs.writeFileSync(path.join(HISTORIES_DIR, target), json + '\n');
+          console.log(`${name}: ${target} (${history.events?.length ?? 0} events)`);
         }
       }
     } finally {
