@@ -38,8 +38,15 @@ export function buildIsCurrent(): boolean {
 
 export async function build(log: (line: string) => void = console.error): Promise<void> {
   const t0 = Date.now();
+  let tsc: string;
+  try {
+    tsc = require.resolve('typescript/bin/tsc');
+  } catch {
+    // NODE_ENV=production makes `npm ci` skip the dev dependencies, TypeScript among them.
+    throw new Error('building dist/ needs the dev dependencies (TypeScript): run `npm ci --include=dev`, then again');
+  }
   fs.rmSync(DIST, { recursive: true, force: true });
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
     cwd: root,
     stdio: 'inherit',
   });
