@@ -1,10 +1,12 @@
 /**
  * TLS and mTLS to Temporal, against the suite's real dev server behind a TLS-terminating proxy on
  * 127.0.0.1 (the dev server itself speaks plain gRPC only). Certificates are made per run with
- * the openssl CLI (Node cannot issue certificates).
+ * the openssl CLI (Node cannot issue certificates). API keys: the dev server ignores them, so a
+ * stand-in gRPC server over TLS records what arrives and refuses it.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -152,5 +154,37 @@ describe('Temporal over TLS (src/temporal/client.ts)', () => {
       TEMPORAL_TLS_CLIENT_KEY_PATH: p('client.key'),
     });
     await expect(NativeConnection.connect(temporalConnectionOptions(systemRoots))).rejects.toThrow();
+  });
+
+  test('when an API key is set, then TLS is on and every call carries the key as a bearer token', async () => {
+    const seen: unknown[] = [];
+    const server = http2.createSecureServer({
+      key: fs.readFileSync(p('server.key')),
+      cert: fs.readFileSync(p('server.pem')),
+    });
+    server.on('stream', (stream, headers) => {
+      seen.push(headers.authorization);
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'unknown key' },
+        { endStream: true },
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const config = loadConfig({
+        TEMPORAL_ADDRESS: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+        TEMPORAL_API_KEY: 'k-123',
+        TEMPORAL_TLS_SERVER_NAME: 'localhost',
+        TEMPORAL_TLS_SERVER_CA_CERT_PATH: p('ca.pem'),
+      });
+      await expect(connectTemporalClient(config)).rejects.toThrow();
+      expect(seen).toContain('Bearer k-123');
+      seen.length = 0;
+      await expect(NativeConnection.connect(temporalConnectionOptions(config))).rejects.toThrow();
+      expect(seen).toContain('Bearer k-123');
+      expect(seen.every((h) => h === 'Bearer k-123')).toBe(true);
+    } finally {
+      server.close();
+    }
   });
 });
