@@ -2,7 +2,9 @@
  * `npm start`: the whole service on one machine. Starts the embedded Temporal dev server and
  * store (unless TEMPORAL_ADDRESS / MONGODB_URI point elsewhere), then the API and a worker in one
  * child process (src/service; HOOKRELAY_SEPARATE_PROCESSES=true runs them as two), restarts a
- * crashed child with backoff, and stops everything it started on Ctrl-C only.
+ * crashed child with backoff, and stops everything it started on Ctrl-C only. `--production` (or
+ * NODE_ENV=production) runs the compiled dist/ with its prebuilt workflow bundle, building it
+ * first when it is missing or older than src/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -10,15 +12,23 @@ import { stopChildProcess } from '../src/process';
 import { Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../src/config';
 import { startStack, type RunningStack } from '../src/stack';
-import { waitForTemporal } from '../src/temporal/client';
+import { temporalConnectionOptions, waitForTemporal } from '../src/temporal/client';
+import { build, buildIsCurrent } from './build';
 
 const root = path.resolve(__dirname, '..');
 const RESTART_FIRST_DELAY_MS = 1_000;
 const RESTART_MAX_DELAY_MS = 30_000;
 /** A child that ran this long before dying is restarted after the first delay again. */
 const RESTART_RESET_AFTER_MS = 60_000;
+const production = process.argv.includes('--production') || process.env.NODE_ENV === 'production';
+
+/** The node arguments of one of the service's processes: TypeScript through tsx, or dist/ in production. */
+function processArgs(name: 'api' | 'worker' | 'service'): string[] {
+  return production ? [`dist/${name}/main.js`] : ['--import', 'tsx', `src/${name}/main.ts`];
+}
 
 async function main() {
+  if (production && !buildIsCurrent()) await build();
   const dataDir = path.resolve(process.env.HOOKRELAY_DATA_DIR || path.join(root, '.data'));
   const external = { temporal: !!process.env.TEMPORAL_ADDRESS, store: !!process.env.MONGODB_URI };
   const stack: RunningStack = await startStack({
@@ -39,9 +49,9 @@ async function main() {
     process.exit(code);
   };
   /** Runs `entry` as a child and starts it again when it dies, waiting longer after each quick death. */
-  const supervise = (name: string, entry: string, env: NodeJS.ProcessEnv, delayMs = RESTART_FIRST_DELAY_MS) => {
+  const supervise = (name: 'api' | 'worker' | 'service', env: NodeJS.ProcessEnv, delayMs = RESTART_FIRST_DELAY_MS) => {
     const startedAt = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: 'inherit' });
+    const child = spawn(process.execPath, processArgs(name), { cwd: root, env, stdio: 'inherit' });
     children.push(child);
     child.on('exit', (code, signal) => {
       children.splice(children.indexOf(child), 1);
@@ -50,7 +60,7 @@ async function main() {
       const delay = Date.now() - startedAt > RESTART_RESET_AFTER_MS ? RESTART_FIRST_DELAY_MS : delayMs;
       console.error(`${name} exited (${signal ?? `code ${code}`}); restarting it in ${delay / 1000} s`);
       setTimeout(() => {
-        if (!stopping) supervise(name, entry, env, Math.min(delay * 2, RESTART_MAX_DELAY_MS));
+        if (!stopping) supervise(name, env, Math.min(delay * 2, RESTART_MAX_DELAY_MS));
       }, delay).unref();
     });
   };
@@ -65,15 +75,10 @@ async function main() {
       HOOKRELAY_PARENT_PID: String(process.pid),
     };
     const config = loadConfig(env);
-    await waitForTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
-    const entries: [string, string][] =
-      process.env.HOOKRELAY_SEPARATE_PROCESSES === 'true'
-        ? [
-            ['api', 'src/api/main.ts'],
-            ['worker', 'src/worker/main.ts'],
-          ]
-        : [['service', 'src/service/main.ts']];
-    for (const [name, entry] of entries) supervise(name, entry, env);
+    await waitForTemporal(temporalConnectionOptions(config), config.TEMPORAL_NAMESPACE);
+    const names =
+      process.env.HOOKRELAY_SEPARATE_PROCESSES === 'true' ? (['api', 'worker'] as const) : (['service'] as const);
+    for (const name of names) supervise(name, env);
     const api = `http://${config.HOST}:${config.PORT}`;
     console.log(
       [
@@ -101,7 +106,7 @@ async function main() {
 
 /** Whether, within `timeoutMs`, /readyz answers 200 and a worker polls the task queue (what "ready" means to a user). */
 async function waitUntilServing(api: string, config: Config, timeoutMs: number): Promise<boolean> {
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await Connection.connect(temporalConnectionOptions(config));
   const deadline = Date.now() + timeoutMs;
   try {
     while (Date.now() < deadline) {

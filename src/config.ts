@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -9,6 +10,11 @@ const bool = z
   .optional()
   .transform((v) => v === 'true' || v === '1');
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+/** An optional variable set to "" counts as unset (compose files and shells write it so). */
+const optional = <T extends z.ZodType>(type: T) => z.preprocess((v) => (v === '' ? undefined : v), type.optional());
+/** Unset stays unset (not false): for TEMPORAL_TLS, unset means "on when an API key is set". */
+const optionalBool = optional(z.enum(['true', 'false', '1', '0']));
+const readableFile = optional(z.string().refine((p) => fs.existsSync(p), 'file not found'));
 
 const schema = z.object({
   PORT: int(3000),
@@ -16,6 +22,19 @@ const schema = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('webhooks'),
+  // Temporal Cloud or any Temporal behind TLS: the SDK's environment configuration variables,
+  // validated here, read by src/temporal/client.ts (address and namespace are the two above).
+  TEMPORAL_API_KEY: optional(z.string()),
+  TEMPORAL_TLS: optionalBool,
+  TEMPORAL_TLS_CLIENT_CERT_PATH: readableFile,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: readableFile,
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: readableFile,
+  TEMPORAL_TLS_CLIENT_CERT_DATA: optional(z.string()),
+  TEMPORAL_TLS_CLIENT_KEY_DATA: optional(z.string()),
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: optional(z.string()),
+  TEMPORAL_TLS_SERVER_NAME: optional(z.string()),
+  TEMPORAL_CONFIG_FILE: readableFile,
+  TEMPORAL_PROFILE: optional(z.string()),
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/hookrelay'),
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().default('hookrelay <webhooks@localhost>'),
@@ -48,13 +67,29 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
+/** A client certificate without its key (or the reverse) would silently connect without one. */
+const checked = schema.superRefine((c, ctx) => {
+  const cert = c.TEMPORAL_TLS_CLIENT_CERT_PATH ?? c.TEMPORAL_TLS_CLIENT_CERT_DATA;
+  const key = c.TEMPORAL_TLS_CLIENT_KEY_PATH ?? c.TEMPORAL_TLS_CLIENT_KEY_DATA;
+  if (cert && !key) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TEMPORAL_TLS_CLIENT_KEY_PATH'],
+      message: 'required with a client certificate',
+    });
+  }
+  if (key && !cert) {
+    ctx.addIssue({ code: 'custom', path: ['TEMPORAL_TLS_CLIENT_CERT_PATH'], message: 'required with a client key' });
+  }
+});
+
 export type Config = z.infer<typeof schema>;
 
 /** Every variable the service reads (the README's table and docker-compose use only these). */
 export const CONFIG_KEYS = Object.keys(schema.shape) as (keyof Config)[];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  const parsed = checked.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);

@@ -1,4 +1,4 @@
-import { Schema, model, type InferSchemaType } from 'mongoose';
+import { Schema, model } from 'mongoose';
 
 /**
  * Every accepted event, written once by its workflow's first step and never updated. `_id` is
@@ -32,7 +32,6 @@ eventSchema.index({ organizationId: 1, incidentId: 1, eventAt: -1 });
 /** The retention sweep deletes by age across organizations (src/retention/sweep.ts). */
 eventSchema.index({ receivedAt: 1 });
 
-export type EventFields = InferSchemaType<typeof eventSchema>;
 export const StoredEvent = model('Event', eventSchema);
 
 export const eventKey = (organizationId: string, eventId: string): string => `${organizationId}:${eventId}`;

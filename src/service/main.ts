@@ -4,6 +4,7 @@ import { serveApi } from '../api/serve';
 import { loadConfig } from '../config';
 import { connectDatabase, disconnectDatabase } from '../db/connect';
 import { createLogger } from '../logger';
+import { temporalConnectionOptions } from '../temporal/client';
 import { exitWhenParentDies } from '../process';
 import { createDeliveryWorker, installTemporalRuntime } from '../worker/deliveryWorker';
 
@@ -18,7 +19,7 @@ async function main() {
   const logger = createLogger('service', config.LOG_LEVEL);
   installTemporalRuntime(config);
   await connectDatabase(config.MONGODB_URI);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await createDeliveryWorker({ config, logger, connection });
   const stopApi = serveApi({ temporal, config, logger, eagerStart: true });

@@ -1,14 +1,15 @@
 import type { FieldError } from '../shared/errors';
+import type { PayloadType, TriggerType } from '../shared/types';
 import { formatTemplateError, sharedTemplateEngine, type TemplateEngine } from './engine';
 import { libraryTemplate } from './library';
 import { validateTemplate } from './validate';
 
 /** The parts of a webhook config that decide its custom payload (Squadcast's field names). */
 export interface CustomPayloadFields {
-  payload_type: 'standard' | 'custom';
+  payload_type: PayloadType;
   custom_payload: string;
   custom_payload_template_slug: string;
-  trigger_type: 'automatic' | 'manual';
+  trigger_type: TriggerType;
   /** v2 `event.type`s, or v1 `event_type`s for a v1 webhook. */
   triggers: readonly { event_type: string }[];
 }

@@ -1,19 +1,79 @@
-import { Client, Connection, isGrpcDeadlineError, isGrpcServiceError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+  type ConnectionOptions,
+} from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Config } from '../config';
+
+/** What both connections (the client's Connection and the worker's NativeConnection) take. */
+export interface TemporalConnectionOptions extends Pick<ConnectionOptions, 'tls' | 'metadata'> {
+  address: string;
+  apiKey?: string;
+}
+
+/** The SDK's environment-configuration variables this service passes on (validated in config.ts). */
+const ENV_CONFIG_KEYS = [
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_CERT_DATA',
+  'TEMPORAL_TLS_CLIENT_KEY_DATA',
+  'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_CONFIG_FILE',
+  'TEMPORAL_PROFILE',
+] as const satisfies readonly (keyof Config)[];
+
+/**
+ * How to reach Temporal: plain gRPC by default; TLS, mTLS and API keys (Temporal Cloud) through the
+ * SDK's environment configuration (@temporalio/envconfig): the TEMPORAL_TLS_* and TEMPORAL_API_KEY
+ * variables, or a profile of the TOML file TEMPORAL_CONFIG_FILE names. An API key turns TLS on
+ * unless TEMPORAL_TLS=false. The address and namespace are always TEMPORAL_ADDRESS and
+ * TEMPORAL_NAMESPACE (with this service's defaults), and the TOML file is read only when named, so
+ * a developer's ~/.config/temporalio/temporal.toml never redirects `npm start` or the tests.
+ */
+export function temporalConnectionOptions(config: Config): TemporalConnectionOptions {
+  const env: Record<string, string> = {};
+  for (const key of ENV_CONFIG_KEYS) {
+    const value = config[key];
+    if (value !== undefined) env[key] = value;
+  }
+  const { connectionOptions } = loadClientConnectConfig({
+    overrideEnvVars: env,
+    disableFile: !env.TEMPORAL_CONFIG_FILE,
+  });
+  const { tls, apiKey, metadata } = connectionOptions;
+  return {
+    address: config.TEMPORAL_ADDRESS,
+    ...(tls !== undefined && { tls }),
+    ...(apiKey !== undefined && { apiKey }),
+    ...(metadata && Object.keys(metadata).length > 0 && { metadata }),
+  };
+}
 
 /** A Temporal client for the API and scripts; the worker has its own NativeConnection. */
 export async function connectTemporalClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: 5000 });
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 5000 });
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 }
 
 /** Waits until the server answers for the namespace (the dev server opens its port a little early). */
-export async function waitForTemporal(address: string, namespace = 'default', timeoutMs = 60_000): Promise<void> {
+export async function waitForTemporal(
+  target: string | TemporalConnectionOptions,
+  namespace = 'default',
+  timeoutMs = 60_000,
+): Promise<void> {
+  const options = typeof target === 'string' ? { address: target } : target;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 2000 });
+      const connection = await Connection.connect({ ...options, connectTimeout: 2000 });
       try {
         await connection.workflowService.describeNamespace({ namespace });
         return;
@@ -25,7 +85,7 @@ export async function waitForTemporal(address: string, namespace = 'default', ti
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  throw new Error(`Temporal at ${address} did not become ready: ${String(lastError)}`);
+  throw new Error(`Temporal at ${options.address} did not become ready: ${String(lastError)}`);
 }
 
 /** gRPC status UNAVAILABLE: the server cannot be reached (the client gave up retrying). */

@@ -93,5 +93,3 @@ export function serializeFiredWebhook(doc: WebhookDoc, opts: { withTargets: bool
     filters: null,
   };
 }
-
-export type WebhookView = ReturnType<typeof serializeWebhook>;

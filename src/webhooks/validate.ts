@@ -4,9 +4,10 @@
  */
 import { Types } from 'mongoose';
 import type { FieldError } from '../shared/errors';
+import type { PayloadType, TriggerType } from '../shared/types';
 import { Team } from '../db/team';
 import { compileFilters, isEmptyFilters } from '../filters/compile';
-import { catalogEntry } from '../shared/catalog';
+import { catalogEntry, type WebhookVersion } from '../shared/catalog';
 import { checkCustomPayload } from '../templates/customPayload';
 import { isReservedHeader, MASKED_VALUE } from './headers';
 import type { WebhookRequest } from './schema';
@@ -25,8 +26,8 @@ const EMAIL =
 export interface WebhookRecord {
   name: string;
   description: string;
-  trigger_type: 'automatic' | 'manual';
-  version: 'v1' | 'v2';
+  trigger_type: TriggerType;
+  version: WebhookVersion;
   triggers: { event_class: string; event_type: string }[];
   urls: { url: string; method: string }[];
   headers: { name: string; value: string }[];
@@ -36,7 +37,7 @@ export interface WebhookRecord {
   teams: string[];
   is_all_teams_configured: boolean;
   mail_ids: string[];
-  payload_type: 'standard' | 'custom';
+  payload_type: PayloadType;
   custom_payload: string;
   custom_payload_template_slug: string;
   language: string;

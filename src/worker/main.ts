@@ -2,6 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { connectDatabase, disconnectDatabase } from '../db/connect';
 import { createLogger } from '../logger';
+import { temporalConnectionOptions } from '../temporal/client';
 import { exitWhenParentDies } from '../process';
 import { createDeliveryWorker, installTemporalRuntime } from './deliveryWorker';
 
@@ -11,7 +12,7 @@ async function main() {
   const logger = createLogger('worker', config.LOG_LEVEL);
   installTemporalRuntime(config);
   await connectDatabase(config.MONGODB_URI);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await createDeliveryWorker({ config, logger, connection });
   // The SDK's Runtime already drains the worker on SIGINT/SIGTERM; run() then resolves.
   exitWhenParentDies();

@@ -19,8 +19,6 @@ const validateBody = z.strictObject({
   event_type: z.string().min(1).optional(),
   version: z.enum(['v1', 'v2']).default('v2'),
 });
-export type ValidatePayloadRequest = z.infer<typeof validateBody>;
-
 const DEFAULT_EVENT = { v1: 'incident_triggered', v2: 'incident.triggered' } as const;
 
 /**
