@@ -32,7 +32,7 @@ export interface IngestDeps {
 }
 
 /** How long starting a workflow may take before the post answers 503 (under REQUEST_DEADLINE_MS). */
-const START_DEADLINE_MS = 3000;
+const START_DEADLINE_MS = 2000;
 
 /**
  * Accepts one validated envelope for the caller's organization. `data.organization` becomes the
