@@ -58,6 +58,8 @@ const schema = z.object({
   /** Answers of 401 one client address may get within AUTH_FAILURE_WINDOW_MS before it gets 429s; 0: no limit. */
   AUTH_FAILURE_LIMIT: int(20, 0),
   AUTH_FAILURE_WINDOW_MS: int(60_000, 1),
+  /** How long a valid key's caller is remembered: a revoked key or changed role takes effect within it; 0: never. */
+  AUTH_CACHE_TTL_MS: int(2_000, 0),
   /** Event posts being worked on at once; more are answered 503 with Retry-After at once. */
   MAX_EVENT_REQUESTS_IN_FLIGHT: int(256, 1),
   /** The same bound for every other route, so a storm of events never starves reads. */

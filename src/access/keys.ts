@@ -80,6 +80,30 @@ export async function createApiKey(input: CreateKeyInput): Promise<CreatedKey> {
   return { key, keyId: String(doc._id), organizationId, userId: String(user._id), teamIds };
 }
 
+const cachedCallers = new Map<string, { auth: AuthContext; until: number }>();
+/** Keys remembered at most; beyond it the oldest entry goes. */
+const CACHED_CALLERS_MAX = 10_000;
+
+/**
+ * authenticateKey, remembering a valid key's caller for `ttlMs`: every API request authenticates,
+ * and three store reads per event post cost more than the post itself. A revoked key, or a changed
+ * role, takes effect within `ttlMs` (AUTH_CACHE_TTL_MS); unknown keys are never remembered.
+ */
+export async function authenticateKeyCached(key: string, ttlMs: number): Promise<AuthContext | null> {
+  if (ttlMs <= 0) return authenticateKey(key);
+  const hash = hashKey(key);
+  const now = Date.now();
+  const hit = cachedCallers.get(hash);
+  if (hit && hit.until > now) return hit.auth;
+  const auth = await authenticateKey(key);
+  cachedCallers.delete(hash);
+  if (auth) {
+    if (cachedCallers.size >= CACHED_CALLERS_MAX) cachedCallers.delete(cachedCallers.keys().next().value!);
+    cachedCallers.set(hash, { auth, until: now + ttlMs });
+  }
+  return auth;
+}
+
 /** The caller behind a key, or null when the key is unknown or revoked. */
 export async function authenticateKey(key: string): Promise<AuthContext | null> {
   if (!key.startsWith(KEY_PREFIX)) return null;

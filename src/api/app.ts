@@ -27,6 +27,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.set('authCacheTtlMs', deps.config.AUTH_CACHE_TTL_MS);
   app.use(limitAuthFailures(deps.config));
   app.use(jsonBodies());
 

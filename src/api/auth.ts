@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { authenticateKey, canManageWebhooks } from '../access/keys';
+import { authenticateKeyCached, canManageWebhooks } from '../access/keys';
 import type { AuthContext } from '../shared/types';
 import { AppError } from '../shared/errors';
 
@@ -15,7 +15,8 @@ export async function requireAuth(req: Request, _res: Response, next: NextFuncti
   const header = req.get('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw AppError.unauthorized('missing API key: send Authorization: Bearer <key>');
-  const auth = await authenticateKey(match[1]);
+  // The app's AUTH_CACHE_TTL_MS (see createApp).
+  const auth = await authenticateKeyCached(match[1], Number(req.app.get('authCacheTtlMs') ?? 0));
   if (!auth) throw AppError.unauthorized('invalid or revoked API key');
   req.auth = auth;
   next();

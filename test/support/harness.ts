@@ -30,6 +30,8 @@ export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}
     TEMPORAL_TASK_QUEUE: `test-${suffix}`,
     // Every test calls from 127.0.0.1, and many expect 401s: the limit has its own test.
     AUTH_FAILURE_LIMIT: '0',
+    // Tests revoke keys and change roles, then expect the next request to see it at once.
+    AUTH_CACHE_TTL_MS: '0',
     ...overrides,
   });
 }
