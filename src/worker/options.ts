@@ -14,13 +14,24 @@ function prebuiltBundle(): string | undefined {
 }
 
 /** Worker options shared by the entry point, the tests and the benchmark. */
+/** Workflow tasks (and their local activities) a worker runs at once. */
+const WORKFLOW_TASK_SLOTS = 200;
+
 export function workerOptions(
   config: Config,
-): Pick<WorkerOptions, 'taskQueue' | 'namespace'> & Partial<Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>> {
+): Pick<
+  WorkerOptions,
+  'taskQueue' | 'namespace' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentLocalActivityExecutions'
+> &
+  Partial<Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>> {
   const bundle = prebuiltBundle();
   return {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE,
+    // A workflow task holds its slot while its local first attempts wait on receivers: with the
+    // default 40 slots a burst runs out of them, and the server stops starting workflows eagerly.
+    maxConcurrentWorkflowTaskExecutions: WORKFLOW_TASK_SLOTS,
+    maxConcurrentLocalActivityExecutions: WORKFLOW_TASK_SLOTS,
     ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') }),
   };
 }
