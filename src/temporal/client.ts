@@ -89,11 +89,21 @@ export async function waitForTemporal(
 }
 
 /** gRPC status UNAVAILABLE: the server cannot be reached (the client gave up retrying). */
-const GRPC_UNAVAILABLE = 14;
+/**
+ * gRPC statuses that say "not now" rather than "never": cancelled, deadline exceeded, resource
+ * exhausted (the server's rate limits under a storm), aborted, unavailable.
+ */
+const GRPC_PASSING = new Set([1, 4, 8, 10, 14]);
 
-/** Temporal did not answer in time or cannot be reached: worth trying again (the API answers 503). */
+/**
+ * Temporal did not answer in time, is overloaded or cannot be reached: worth trying again (the
+ * API answers 503). Under a storm the client wraps such causes in a ServiceError ("Failed to
+ * start Workflow"), which used to end as a 500.
+ */
 export function isTemporalUnavailable(err: unknown): boolean {
   if (isGrpcDeadlineError(err)) return true;
-  const cause = (err as { cause?: unknown } | null | undefined)?.cause ?? err;
-  return isGrpcServiceError(cause) && cause.code === GRPC_UNAVAILABLE;
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(e) && GRPC_PASSING.has(e.code)) return true;
+  }
+  return false;
 }
