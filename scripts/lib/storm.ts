@@ -93,6 +93,12 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
   })();
 
   const t0 = performance.now();
+  const progress = setInterval(() => {
+    const at = ((performance.now() - t0) / 1000).toFixed(0);
+    console.error(
+      `storm: ${at} s, ${acceptedAt.size} of ${schedule.length} events accepted, ${o.receipts.size} delivered`,
+    );
+  }, 10_000);
   await Promise.all(
     schedule.map(async (at, i) => {
       await new Promise((r) => setTimeout(r, Math.max(0, t0 + at - performance.now())));
@@ -120,9 +126,15 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
   );
   const postedFor = (performance.now() - t0) / 1000;
   const expected = acceptedAt.size * o.webhookIds.length;
-  const deadline = performance.now() + 600_000;
-  while (o.receipts.size < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+  // Until everything arrived, or nothing did for a minute (what is missing then counts as lost).
+  let last = o.receipts.size;
+  let lastChange = performance.now();
+  while (o.receipts.size < expected && performance.now() - lastChange < 60_000) {
+    await new Promise((r) => setTimeout(r, 500));
+    if (o.receipts.size !== last) [last, lastChange] = [o.receipts.size, performance.now()];
+  }
   await new Promise((r) => setTimeout(r, 3000)); // late copies
+  clearInterval(progress);
   probing = false;
   await prober;
   agent.destroy();
