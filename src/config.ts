@@ -64,6 +64,8 @@ const schema = z.object({
   MAX_EVENT_REQUESTS_IN_FLIGHT: int(256, 1),
   /** The same bound for every other route, so a storm of events never starves reads. */
   MAX_REQUESTS_IN_FLIGHT: int(128, 1),
+  /** Workflow tasks waiting on the delivery task queue past which new events are refused (503); 0: no bound. */
+  MAX_EVENT_BACKLOG: int(500, 0),
   /** A request not answered by then is answered 503 with Retry-After (under a producer's usual 5 s timeout). */
   REQUEST_DEADLINE_MS: int(4_000, 100),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

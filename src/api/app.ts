@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import type { BacklogGauge } from '../events/backlog';
 import type { Logger } from '../logger';
 import { admissionControl } from './admission';
 import { limitAuthFailures } from './authFailures';
@@ -20,6 +21,8 @@ export interface AppDeps {
   logger: Logger;
   /** See ApiDeps.eagerStart. */
   eagerStart?: boolean;
+  /** How far behind the workers are (MAX_EVENT_BACKLOG). */
+  backlog?: BacklogGauge;
 }
 
 /** Builds the Express app from injected dependencies; `main.ts` only wires and listens. */

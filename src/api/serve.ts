@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { runRetentionSweeper } from '../retention/sweep';
+import { watchBacklog } from '../events/backlog';
 import { createApp } from './app';
 import { configureServer } from './server';
 
@@ -20,7 +21,11 @@ export interface ApiDeps {
  */
 export function serveApi(deps: ApiDeps): () => Promise<void> {
   const { config, logger } = deps;
-  const app = createApp(deps);
+  const backlog =
+    config.MAX_EVENT_BACKLOG > 0
+      ? watchBacklog(deps.temporal, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE)
+      : undefined;
+  const app = createApp({ ...deps, backlog });
   const server: Server = app.listen(config.PORT, config.HOST, (err?: Error) => {
     // Express 5 hands a listen error (say, the port is taken) to this callback.
     if (err) {
@@ -33,6 +38,7 @@ export function serveApi(deps: ApiDeps): () => Promise<void> {
   // Deletes delivery logs, events and mails past DATA_RETENTION_DAYS, at start and then hourly.
   const stopRetention = runRetentionSweeper({ retentionDays: config.DATA_RETENTION_DAYS, logger });
   return async () => {
+    backlog?.stop();
     // Not awaited: a long sweep must not hold up shutdown (its error after stop is not logged).
     void stopRetention();
     await new Promise((resolve) => server.close(resolve));

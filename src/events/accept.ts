@@ -11,10 +11,12 @@ import { organizationName } from '../access/organizations';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../config';
 import type { EventWorkflowInput } from '../shared/delivery';
+import { AppError } from '../shared/errors';
 import { startSearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { eventWorkflowId } from '../shared/workflowIds';
 import type { eventDeliveryWorkflow } from '../workflows';
+import type { BacklogGauge } from './backlog';
 import type { ParsedEnvelope } from './schema';
 
 export interface Accepted {
@@ -29,6 +31,9 @@ export interface IngestDeps {
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>;
   /** A worker shares this client's connection: the first workflow task can come straight back. */
   eagerStart?: boolean;
+  /** With MAX_EVENT_BACKLOG: how far behind the workers are. */
+  backlog?: BacklogGauge;
+  maxBacklog?: number;
 }
 
 /** How long starting a workflow may take before the post answers 503 (under REQUEST_DEADLINE_MS). */
@@ -41,6 +46,9 @@ const START_DEADLINE_MS = 2000;
  * producer's repost is safe.
  */
 export async function acceptEvent(deps: IngestDeps, organizationId: string, parsed: ParsedEnvelope): Promise<Accepted> {
+  if (deps.backlog && deps.maxBacklog && deps.backlog.current() > deps.maxBacklog) {
+    throw AppError.busy(`deliveries are ${deps.backlog.current()} events behind; try again shortly`);
+  }
   const envelope = parsed as unknown as EventEnvelopeV2;
   envelope.data.organization = { id: organizationId, name: await organizationName(organizationId) };
   const eventId = envelope.event.id;

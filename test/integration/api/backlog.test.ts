@@ -1,0 +1,36 @@
+import type { AddressInfo } from 'node:net';
+import { createApiKey } from '../../../src/access/keys';
+import { createApp } from '../../../src/api/app';
+import { RETRY_AFTER_SECONDS } from '../../../src/api/errors';
+import { watchBacklog } from '../../../src/events/backlog';
+import { createLogger } from '../../../src/logger';
+import { freshEvent, until } from '../../support/deliveries';
+import { call, startHarness, testConfig, type Harness } from '../../support/harness';
+
+test('when more events wait for a worker than MAX_EVENT_BACKLOG, then new ones are answered 503 with Retry-After', async () => {
+  // No worker runs: every accepted event waits on the task queue.
+  const config = testConfig({ MAX_EVENT_BACKLOG: '3' });
+  const h: Harness = await startHarness(config);
+  const backlog = watchBacklog(h.temporal, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE);
+  const app = createApp({ temporal: h.temporal, config, logger: createLogger('api', 'error'), backlog });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const owner = await createApiKey({ org: 'acme', role: 'owner' });
+    for (let i = 0; i < 5; i++) {
+      expect((await call(api, 'POST', '/v3/events', { key: owner.key, body: freshEvent() })).status).toBe(202);
+    }
+    await until(async () => backlog.current() > 3, 15_000, 'the backlog reading');
+    const refused = await call(api, 'POST', '/v3/events', { key: owner.key, body: freshEvent() });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe(String(RETRY_AFTER_SECONDS));
+    expect(refused.body.meta.error_message).toMatch(/5 events behind/);
+    // Reads are not refused.
+    expect((await call(api, 'GET', '/v3/extensions/event-webhooks', { key: owner.key })).status).toBe(200);
+  } finally {
+    backlog.stop();
+    server.close();
+    await h.close();
+  }
+});
