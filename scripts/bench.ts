@@ -6,6 +6,7 @@
  * POSTing to the same receiver. Stops everything by itself.
  *
  *   npm run bench -- --events 2000 --webhooks 2 --concurrency 32 [--rate 10] [--template slack] [--separate]
+ *   npm run bench -- --storm 30 [--storm-seconds 60] [--freeze-store 20]   (see scripts/lib/storm.ts)
  *
  * --template <slug> makes every webhook a custom payload from that library template, so each
  * delivery also renders Jsonnet in the worker.
@@ -258,6 +259,7 @@ async function main() {
         receipts: receiver.receipts,
         rate: STORM_RATE,
         seconds: flag('storm-seconds', 60),
+        freezeStoreSeconds: flag('freeze-store', 0),
       });
       console.log(['', ...storm.report, ''].join('\n'));
       return storm.ok ? 0 : 1;

@@ -62,6 +62,21 @@ export function cpuByLabel(labelOf: (cmd: string, parentLabel: string | undefine
   return totals;
 }
 
+/** Pids of this process's descendants whose command line matches. */
+export function descendantPids(match: RegExp): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat) parents.set(stat.pid, stat.ppid);
+  }
+  const isDescendant = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === process.pid) return true;
+    return false;
+  };
+  return [...parents.keys()].filter((pid) => isDescendant(pid) && match.test(cmdline(pid)));
+}
+
 /** What each label used between two readings. */
 export function cpuDelta(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
   return new Map([...after].map(([label, ms]) => [label, ms - (before.get(label) ?? 0)]));

@@ -12,6 +12,7 @@ import { DeliveryLog } from '../../src/db/deliveryLog';
 import { FailureMail } from '../../src/db/mail';
 import { deliveryIdOf } from '../../src/delivery/signing';
 import { sampleEvent } from '../../src/payloads/samples';
+import { descendantPids } from './processCpu';
 
 interface Receipts {
   get(key: string): { at: number; count: number } | undefined;
@@ -30,6 +31,8 @@ export interface StormOptions {
   rate: number;
   /** Length of each phase. */
   seconds: number;
+  /** Freeze the store (SIGSTOP, then SIGCONT) for this many seconds, starting halfway through the storm phase. */
+  freezeStoreSeconds?: number;
 }
 
 const ANSWER_LIMIT_MS = 5000;
@@ -93,6 +96,21 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
   })();
 
   const t0 = performance.now();
+  let freezing: NodeJS.Timeout | undefined;
+  if (o.freezeStoreSeconds) {
+    freezing = setTimeout(
+      () => {
+        const pids = descendantPids(/ferretdb|mongod\b/);
+        console.error(`storm: freezing the store (pids ${pids.join(', ')}) for ${o.freezeStoreSeconds} s`);
+        for (const pid of pids) process.kill(pid, 'SIGSTOP');
+        setTimeout(() => {
+          for (const pid of pids) process.kill(pid, 'SIGCONT');
+          console.error('storm: store thawed');
+        }, o.freezeStoreSeconds! * 1000);
+      },
+      (o.seconds * 1000) / 2,
+    );
+  }
   const progress = setInterval(() => {
     const at = ((performance.now() - t0) / 1000).toFixed(0);
     console.error(
@@ -124,6 +142,7 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
       }
     }),
   );
+  clearTimeout(freezing);
   const postedFor = (performance.now() - t0) / 1000;
   const expected = acceptedAt.size * o.webhookIds.length;
   // Until everything arrived, or nothing did for a minute (what is missing then counts as lost).
@@ -162,7 +181,7 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
     return `p50 ${fmt(pct(s, 50))} ms, max ${fmt(s[s.length - 1])} ms`;
   };
   const report = [
-    `hookrelay storm: ${3 * o.rate}/s for ${o.seconds} s, then ${(o.rate / 3).toFixed(1)}/s for ${o.seconds} s (${schedule.length} events, ${o.webhookIds.length} webhook(s)); posting took ${postedFor.toFixed(0)} s`,
+    `hookrelay storm: ${3 * o.rate}/s for ${o.seconds} s, then ${(o.rate / 3).toFixed(1)}/s for ${o.seconds} s (${schedule.length} events, ${o.webhookIds.length} webhook(s))${o.freezeStoreSeconds ? `, store frozen ${o.freezeStoreSeconds} s from ${o.seconds / 2} s` : ''}; posting took ${postedFor.toFixed(0)} s`,
     `  answers                ${answerMs.length} (${[...statuses].map(([s, n]) => `${s || 'none'}: ${n}`).join(', ')}); p50 ${fmt(pct(sortedAnswers, 50))} ms, p99 ${fmt(pct(sortedAnswers, 99))} ms, max ${fmt(sortedAnswers[sortedAnswers.length - 1])} ms`,
     `  over 5 s or unanswered ${overLimit}; 503 without Retry-After ${missingRetryAfter}; reposts ${reposts}`,
     `  probes during storm    /healthz ${probeLine(probes.healthz)}; webhooks list ${probeLine(probes.list)}; failed ${probes.failed}`,
