@@ -172,6 +172,7 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
   }
   const extra = [...o.receipts.values()].reduce((n, r) => n + r.count - 1, 0);
   const failedRows = await DeliveryLog.countDocuments({ organizationId: o.organizationId, outcome: 'failed' });
+  const retryingRows = await DeliveryLog.countDocuments({ organizationId: o.organizationId, outcome: 'retrying' });
   const mails = await FailureMail.countDocuments({ organizationId: o.organizationId });
   const sortedAnswers = [...answerMs].sort((a, b) => a - b);
   const lost = expected - received;
@@ -186,7 +187,7 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
     `  over 5 s or unanswered ${overLimit}; 503 without Retry-After ${missingRetryAfter}; reposts ${reposts}`,
     `  probes during storm    /healthz ${probeLine(probes.healthz)}; webhooks list ${probeLine(probes.list)}; failed ${probes.failed}`,
     `  lost deliveries        ${lost} of ${expected}`,
-    `  extra copies           ${extra} (${((100 * extra) / Math.max(1, received)).toFixed(2)} % of deliveries)`,
+    `  extra copies           ${extra} (${((100 * extra) / Math.max(1, received)).toFixed(2)} % of deliveries); attempts logged retrying ${retryingRows}`,
     `  reported failed        ${failedRows} log rows, ${mails} failure mails`,
     `  accept→receipt by 10 s window of the schedule (p50 / p99 ms):`,
     ...[...windows]
