@@ -36,6 +36,8 @@ const schema = z.object({
   /** Delivery logs, stored events and failure mails older than this are deleted; 0 keeps them forever. */
   // At most 100 years: beyond some 270,000 days the cutoff date is not a valid Date.
   DATA_RETENTION_DAYS: int(30, 0).pipe(z.number().max(36_500)),
+  /** Where the web console links a delivery's workflow run (the Temporal Web UI). */
+  TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

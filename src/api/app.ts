@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import { consoleRoutes } from '../console/server';
 import type { Logger } from '../logger';
 import { AppError } from '../shared/errors';
 import { errorMiddleware } from './errors';
@@ -8,6 +9,7 @@ import { catalogRoutes } from './routes/catalog';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
+import { meRoutes } from './routes/me';
 import { templateRoutes } from './routes/templates';
 import { webhookDeliveryRoutes } from './routes/webhookDeliveries';
 import { webhookRoutes } from './routes/webhooks';
@@ -25,7 +27,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
   app.use(express.json({ limit: '256kb', type: () => true }));
 
+  app.use(consoleRoutes(deps.config, deps.logger));
   app.use(healthRoutes(deps.temporal, deps.logger));
+  app.use(meRoutes());
   app.use(eventRoutes(deps));
   app.use(incidentRoutes(deps));
   // Routers with fixed paths under /v3/extensions/event-webhooks (templates, events catalog, payload
