@@ -743,7 +743,7 @@ function PayloadStep({ form, set, fieldErrors, catalog, id }: StepProps & { id: 
               <option value="">(none: write your own)</option>
               {templates.map((t) => (
                 <option key={t.slug} value={t.slug}>
-                  {t.name} ({t.target})
+                  {t.name.includes(t.target) ? t.name : `${t.name} (${t.target})`}
                 </option>
               ))}
             </select>
