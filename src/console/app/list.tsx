@@ -149,15 +149,15 @@ export function WebhookList({ me }: { me: Me }) {
                     {manager ? <a href={`#/edit/${w.id}/details`}>{w.name}</a> : w.name}
                     {w.description && <div class="muted small">{w.description}</div>}
                   </th>
-                  <td>{w.trigger_type}</td>
+                  <td data-label="Type">{w.trigger_type}</td>
                   {manager && (
-                    <td>
+                    <td data-label="Version · payload">
                       {w.version} · {w.payload_type}
                     </td>
                   )}
-                  <td>{w.enabled ? 'Enabled' : 'Disabled'}</td>
+                  <td data-label="Enabled">{w.enabled ? 'Enabled' : 'Disabled'}</td>
                   {manager && (
-                    <td>
+                    <td data-label="Last delivery">
                       <LastDelivery id={w.id} />
                     </td>
                   )}
