@@ -64,6 +64,7 @@ async function main() {
         '',
         'hookrelay is starting:',
         `  API          ${api}  (try: curl ${api}/readyz)`,
+        `  Console      ${api}/console`,
         `  Temporal UI  ${stack.temporalUiUrl ?? '(external Temporal: see its own UI)'}`,
         `  Temporal     ${config.TEMPORAL_ADDRESS}  namespace ${config.TEMPORAL_NAMESPACE}`,
         `  Store        ${config.MONGODB_URI.replace(/\/\/[^@/]*@/, '//***@')}`,
