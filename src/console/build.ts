@@ -4,6 +4,7 @@
  * bundle, built in about a tenth of a second, so the API can do it at start with no build step.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
 
@@ -37,11 +38,31 @@ export function consoleBuildIsFresh(outDir = CONSOLE_BUILD_DIR): boolean {
   return fs.statSync(stamp).mtimeMs >= sources;
 }
 
+/** Where a process that may not write to the repository (the Docker image's `node` user) builds. */
+export const FALLBACK_BUILD_DIR = path.join(os.tmpdir(), 'hookrelay-console');
+
+function writable(dir: string): boolean {
+  try {
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    fs.accessSync(path.dirname(dir), fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Builds into a temporary folder and renames it into place, so two processes starting at once
- * (the API and a test file) never serve a half-written bundle.
+ * (the API and a test file) never serve a half-written bundle. Answers the folder to serve: `outDir`,
+ * or a folder under the OS's temp dir when `outDir` cannot be written and holds no fresh bundle.
  */
-export function ensureConsoleBuilt(outDir = CONSOLE_BUILD_DIR): { built: boolean; ms: number } {
+export function ensureConsoleBuilt(outDir = CONSOLE_BUILD_DIR): { dir: string; built: boolean; ms: number } {
+  if (consoleBuildIsFresh(outDir)) return { dir: outDir, built: false, ms: 0 };
+  const dir = writable(outDir) ? outDir : FALLBACK_BUILD_DIR;
+  return { dir, ...buildInto(dir) };
+}
+
+function buildInto(outDir: string): { built: boolean; ms: number } {
   const t0 = Date.now();
   if (consoleBuildIsFresh(outDir)) return { built: false, ms: 0 };
   const tmp = `${outDir}.tmp-${process.pid}-${Date.now()}`;

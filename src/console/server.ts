@@ -14,9 +14,11 @@ export const CONSOLE_PATH = '/console';
 export function consoleRoutes(config: Config, logger: Logger): Router {
   const router = Router();
   let buildError: string | null = null;
+  let dir = CONSOLE_BUILD_DIR;
   try {
-    const { built, ms } = ensureConsoleBuilt();
-    if (built) logger.info('web console built', { ms, dir: CONSOLE_BUILD_DIR });
+    const result = ensureConsoleBuilt();
+    dir = result.dir;
+    if (result.built) logger.info('web console built', { ms: result.ms, dir });
   } catch (err) {
     // The API still serves; the console page says what went wrong instead.
     buildError = err instanceof Error ? err.message : String(err);
@@ -33,7 +35,7 @@ export function consoleRoutes(config: Config, logger: Logger): Router {
   });
   router.use(
     CONSOLE_PATH,
-    express.static(CONSOLE_BUILD_DIR, {
+    express.static(dir, {
       index: false,
       setHeaders: (res) => res.set('cache-control', 'no-cache'),
     }),
@@ -42,7 +44,7 @@ export function consoleRoutes(config: Config, logger: Logger): Router {
   router.get([CONSOLE_PATH, `${CONSOLE_PATH}/{*rest}`], (_req, res) => {
     res.set('cache-control', 'no-cache');
     res.set('content-security-policy', "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
-    res.sendFile(path.join(CONSOLE_BUILD_DIR, 'index.html'));
+    res.sendFile(path.join(dir, 'index.html'));
   });
   return router;
 }

@@ -99,11 +99,22 @@ describeInBrowser('console: manual webhooks and plain users', () => {
     await page.close();
   });
 
-  it('shows a user of another team nothing to fire', async () => {
+  it('shows a user of another team nothing to fire (signed in and navigated with the keyboard alone)', async () => {
     const page = await newPage(390);
-    await signIn(page, h.api, dba.key);
+    await page.goto(`${h.api}/console`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.id)).toBe('api-key');
+    await page.keyboard.type(dba.key);
+    await page.keyboard.press('Enter');
     await page.getByText('No manual webhook is configured for your teams.').waitFor();
-    await page.getByRole('link', { name: 'Fire a manual webhook' }).click();
+    // Tab through the top bar to the fire page's link and follow it with Enter.
+    for (let i = 0; i < 10; i++) {
+      await page.keyboard.press('Tab');
+      const text = await page.evaluate(() => (globalThis as any).document.activeElement?.textContent);
+      if (text === 'Fire a manual webhook') break;
+    }
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Fire a manual webhook' }).waitFor();
     await page.getByText('No manual webhook is configured for your teams.').waitFor();
     expect(await page.content()).not.toContain(receiver.url);
     await shot(page, '24-plain-user-other-team-narrow');
