@@ -99,8 +99,13 @@ function Attempts({ webhook, me, settings }: { webhook: Webhook; me: Me; setting
   useEffect(() => {
     void load();
   }, [applied, offset]);
-  const inFlight = rows?.some((r) => r.outcome === 'in_progress' || r.outcome === 'retrying') ?? false;
-  // Refreshes while attempts are in flight (or retries are due), and stops when all are settled.
+  // Refreshes while attempts are in flight, or a retry is due soon, and stops when all are settled
+  // (a retry hours away is not worth polling for).
+  const soon = Date.now() - 2 * 60_000;
+  const inFlight =
+    rows?.some(
+      (r) => r.outcome === 'in_progress' || (r.outcome === 'retrying' && new Date(r.timestamp).getTime() > soon),
+    ) ?? false;
   useEffect(() => {
     if (!inFlight) return;
     const t = setTimeout(() => void load(), REFRESH_MS);
@@ -172,7 +177,8 @@ function Attempts({ webhook, me, settings }: { webhook: Webhook; me: Me; setting
         </button>
       </form>
       <p class="muted small" role="status">
-        {total} attempts{inFlight ? ' · some in flight: refreshing every 2 s' : ''}
+        {total} {total === 1 ? 'attempt' : 'attempts'}
+        {inFlight ? ' · some in flight: refreshing every 2 s' : ''}
         {refreshedAt ? ` · updated ${refreshedAt.toLocaleTimeString()}` : ''}
       </p>
       <ErrorBanner error={error} onRetry={load} />

@@ -154,6 +154,21 @@ describeInBrowser('console: an automatic webhook from creation to deletion', () 
       `http://127.0.0.1:18233/namespaces/default/workflows/${encodeURIComponent(`event-${owner.organizationId}-${event.event.id}`)}`,
     );
     await shot(page, '10-view-logs-detail');
+
+    // An attempt in flight is listed as such, and the page refreshes itself until it settles.
+    receiver.setHandler(() => 'hold');
+    const slow = freshEvent('incident.triggered');
+    expect((await postEvent(h.api, owner.key, slow)).status).toBe(202);
+    await receiver.waitForRequests(3);
+    const inFlight = page.locator('tr.attempt[data-outcome="in_progress"]');
+    await expectSoon(async () => (await inFlight.count()) === 1, page);
+    await shot(page, '10-view-logs-in-flight');
+    receiver.setHandler(() => ({ status: 200, body: 'ok' }));
+    receiver.releaseHeld(200);
+    // No click: the 2 s refresh shows the finished attempt.
+    await page.locator('tr.attempt[data-outcome="delivered"]').nth(1).waitFor();
+    expect(await inFlight.count()).toBe(0);
+
     await page.getByRole('link', { name: 'Failure mails' }).click();
     await page.getByText('No failure mails').waitFor();
     await shot(page, '11-view-logs-mails');
