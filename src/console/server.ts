@@ -37,6 +37,8 @@ export function consoleRoutes(config: Config, logger: Logger): Router {
     CONSOLE_PATH,
     express.static(dir, {
       index: false,
+      // /console is the page itself, not a redirect to /console/.
+      redirect: false,
       setHeaders: (res) => res.set('cache-control', 'no-cache'),
     }),
   );
