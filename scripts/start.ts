@@ -72,6 +72,8 @@ async function main() {
       ...process.env,
       TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS || stack.temporalAddress,
       MONGODB_URI: process.env.MONGODB_URI || stack.mongoUri,
+      // The console links runs to the embedded UI on whatever port it was given.
+      ...(process.env.TEMPORAL_UI_URL || !stack.temporalUiUrl ? {} : { TEMPORAL_UI_URL: stack.temporalUiUrl }),
       HOOKRELAY_PARENT_PID: String(process.pid),
     };
     const config = loadConfig(env);
@@ -85,6 +87,7 @@ async function main() {
         '',
         'hookrelay is starting:',
         `  API          ${api}  (try: curl ${api}/readyz)`,
+        `  Console      ${api}/console`,
         `  Temporal UI  ${stack.temporalUiUrl ?? '(external Temporal: see its own UI)'}`,
         `  Temporal     ${config.TEMPORAL_ADDRESS}  namespace ${config.TEMPORAL_NAMESPACE}`,
         `  Store        ${config.MONGODB_URI.replace(/\/\/[^@/]*@/, '//***@')}`,

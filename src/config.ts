@@ -68,6 +68,8 @@ const schema = z.object({
   MAX_EVENT_BACKLOG: int(500, 0),
   /** A request not answered by then is answered 503 with Retry-After (under a producer's usual 5 s timeout). */
   REQUEST_DEADLINE_MS: int(4_000, 100),
+  /** Where the web console links a delivery's workflow run (the Temporal Web UI). */
+  TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

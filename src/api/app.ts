@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { BacklogGauge } from '../events/backlog';
+import { consoleRoutes } from '../console/server';
 import type { Logger } from '../logger';
 import { admissionControl } from './admission';
 import { limitAuthFailures } from './authFailures';
@@ -11,6 +12,7 @@ import { catalogRoutes } from './routes/catalog';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
+import { meRoutes } from './routes/me';
 import { templateRoutes } from './routes/templates';
 import { webhookDeliveryRoutes } from './routes/webhookDeliveries';
 import { webhookRoutes } from './routes/webhooks';
@@ -34,9 +36,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(limitAuthFailures(deps.config));
   app.use(jsonBodies());
 
+  app.use(consoleRoutes(deps.config, deps.logger));
   app.use(healthRoutes(deps.temporal, deps.logger));
   // After the health routes, which must answer however busy the rest is.
   app.use(admissionControl(deps.config));
+  app.use(meRoutes());
   app.use(eventRoutes(deps));
   app.use(incidentRoutes(deps));
   // Routers with fixed paths under /v3/extensions/event-webhooks (templates, events catalog, payload
