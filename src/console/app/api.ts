@@ -36,6 +36,16 @@ export const setUnauthorizedHandler = (fn: (message: string) => void) => {
 };
 
 export async function api<T>(method: string, path: string, body?: unknown, key = storedKey()): Promise<T> {
+  return (await apiWithHeaders<T>(method, path, body, key)).data;
+}
+
+/** Like api(), with the answer's headers too (the manual fire's ids travel in them). */
+export async function apiWithHeaders<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  key = storedKey(),
+): Promise<{ data: T; headers: Headers }> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -52,7 +62,7 @@ export async function api<T>(method: string, path: string, body?: unknown, key =
       'The hookrelay API cannot be reached. Check that the service is running (npm start), then try again.',
     );
   }
-  if (res.status === 204) return undefined as T;
+  if (res.status === 204) return { data: undefined as T, headers: res.headers };
   const text = await res.text();
   let json: { data?: unknown; meta?: { error_message?: string; errors?: FieldError[] } } | undefined;
   try {
@@ -60,7 +70,7 @@ export async function api<T>(method: string, path: string, body?: unknown, key =
   } catch {
     json = undefined;
   }
-  if (res.ok) return json?.data as T;
+  if (res.ok) return { data: json?.data as T, headers: res.headers };
   const message = json?.meta?.error_message ?? `${res.status} ${res.statusText}`;
   const errors = json?.meta?.errors ?? [];
   switch (res.status) {

@@ -1,6 +1,6 @@
 /** Fire a manual webhook on one incident (for users whose teams may), and show what was sent. */
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, WEBHOOKS, type Me, type Webhook } from './api';
+import { api, apiWithHeaders, ApiError, WEBHOOKS, type Me, type Webhook } from './api';
 import { ErrorBanner, FieldErrors, errorsFor } from './ui';
 
 interface Fired {
@@ -40,10 +40,18 @@ export function FirePage({ me, webhookId }: { me: Me; webhookId: string }) {
     setError(null);
     setFired(null);
     try {
-      const answer = await api<Fired>(
+      // Squadcast's answer is the webhook; what the fire started is in the Hookrelay-* headers.
+      const { headers } = await apiWithHeaders<unknown>(
         'POST',
         `/v3/incidents/${encodeURIComponent(incident.trim())}/actions/webhook/${encodeURIComponent(chosen)}`,
       );
+      const answer: Fired = {
+        fire_id: headers.get('hookrelay-fire-id') ?? '',
+        event_id: headers.get('hookrelay-event-id') ?? '',
+        incident_id: incident.trim(),
+        webhook_id: chosen,
+        workflow_id: headers.get('hookrelay-workflow-id') ?? '',
+      };
       setFired({ answer, name: webhooks?.find((w) => w.id === chosen)?.name ?? chosen });
     } catch (err) {
       setError(err);
