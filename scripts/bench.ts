@@ -131,14 +131,16 @@ async function pool(n: number, concurrency: number, task: (i: number) => Promise
 }
 
 function post(agent: http.Agent, url: string, body: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+  return new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
     const req = http.request(
       url,
       { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }),
+        );
       },
     );
     req.on('error', reject);
@@ -290,11 +292,13 @@ async function main() {
       const event = sampleEvent('incident.triggered');
       event.event.id = `bench-${runId}-${i}`;
       event.data.resource_data.id = `incident-${runId}-${i}`;
-      // A producer posts again on 5xx: the event id makes that safe.
+      // A producer posts again on 5xx (after Retry-After when the API gives one): the event id
+      // makes that safe. It gives up after two minutes.
       let res = await post(agent, `${api}/v3/events`, JSON.stringify(event), { authorization: `Bearer ${owner.key}` });
-      for (let tries = 1; res.status >= 500 && tries < 5; tries++) {
+      for (const giveUpAt = performance.now() + 120_000; res.status >= 500 && performance.now() < giveUpAt;) {
         reposts++;
-        await new Promise((r) => setTimeout(r, 200 * tries));
+        const retryAfter = Number(res.headers['retry-after']);
+        await new Promise((r) => setTimeout(r, (retryAfter > 0 ? retryAfter * 1000 : 200) * (0.5 + Math.random())));
         res = await post(agent, `${api}/v3/events`, JSON.stringify(event), { authorization: `Bearer ${owner.key}` });
       }
       if (res.status !== 202) {
