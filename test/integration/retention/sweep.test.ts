@@ -5,6 +5,7 @@ import { AttemptInFlight, DeliveryLog } from '../../../src/db/deliveryLog';
 import { PendingStart, StoredEvent, eventKey } from '../../../src/db/event';
 import { FailureMail } from '../../../src/db/mail';
 import { Organization } from '../../../src/db/organization';
+import { RetentionMark } from '../../../src/db/retentionMark';
 import { Webhook } from '../../../src/db/webhook';
 import type { Logger } from '../../../src/logger';
 import {
@@ -160,6 +161,7 @@ async function clearAll() {
     Organization,
     ApiKey,
     Webhook,
+    RetentionMark,
   ]) {
     await m.collection.deleteMany({});
   }
@@ -202,11 +204,11 @@ describe('data retention sweep', () => {
     expect(retentionCutoff(30, now)).toEqual(ago(30 * DAY));
   });
 
-  test('when the store is connected, then each swept timestamp has its own index (MongoDB then needs no scan)', async () => {
+  test('when the store is connected, then each swept key has its own index (MongoDB then needs no scan)', async () => {
     const keys = async (m: { collection: { indexes(): Promise<{ key: Record<string, unknown> }[]> } }) =>
       (await m.collection.indexes()).map((i) => i.key);
-    expect(await keys(DeliveryLog)).toContainEqual({ timestamp: 1 });
-    expect(await keys(StoredEvent)).toContainEqual({ receivedAt: 1 });
+    expect(await keys(DeliveryLog)).toContainEqual({ period: 1 });
+    expect(await keys(StoredEvent)).toContainEqual({ period: 1 });
     expect(await keys(FailureMail)).toContainEqual({ created_at: 1 });
   });
 
@@ -239,8 +241,8 @@ describe('data retention sweep', () => {
   });
 
   test('when more has expired than one batch, then batches delete all of it and nothing else', async () => {
-    // Batches of 3 against 4 expired documents per collection: one full batch, then the rest (the
-    // store refuses a delete of tens of thousands at once, so sweeps go in batches).
+    // Mails in batches of 3 against 4 expired; logs and events hour by hour (the store refuses a
+    // delete of tens of thousands at once, so sweeps go in batches).
     const deletes = jest.spyOn(DeliveryLog, 'deleteMany');
     const counts = await deleteDataOlderThan(KEPT.edge, 3);
     expect(counts).toEqual({ deliveryLogs: 4, events: 4, mails: 4 });

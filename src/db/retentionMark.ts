@@ -1,0 +1,18 @@
+import { Schema, model } from 'mongoose';
+
+/**
+ * Where the retention sweep got to, per swept collection (`_id`: the collection's name): every
+ * hour before `sweptBefore` has been deleted, so the next sweep starts there instead of searching
+ * the whole table for old data (src/retention/sweep.ts). One small document per collection.
+ */
+const retentionMarkSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    sweptBefore: { type: Date, required: true },
+    /** Stored events older than the mark kept for their pending start (src/retention/sweep.ts). */
+    heldBack: { type: [String], default: [] },
+  },
+  { versionKey: false },
+);
+
+export const RetentionMark = model('RetentionMark', retentionMarkSchema);
