@@ -291,7 +291,7 @@ describe('data retention sweep', () => {
       expect(await logIds()).toEqual(sorted(seeded.keptLogs));
 
       // A later tick finds what aged past the cutoff since.
-      const late = await insertLog('org-b', 'late', OLD.long);
+      const late = await insertLog('org-b', 'late', new Date(Date.now() - 30 * DAY - 1000));
       await until(async () => (await DeliveryLog.countDocuments({ deliveryId: late })) === 0, 10_000, 'a later sweep');
       await until(async () => logger.info.mock.calls.length === 2, 10_000, 'its log line');
       expect(logger.info.mock.calls[1][1]).toMatchObject({ deliveryLogs: 1, events: 0, mails: 0 });
