@@ -25,8 +25,11 @@ export interface StackOptions {
   dataDir: string;
   /** Start the Temporal dev server on these ports; omit when TEMPORAL_ADDRESS points elsewhere. */
   temporal?: { port: number; uiPort: number };
-  /** Start the store on this port; omit when MONGODB_URI points elsewhere. */
-  store?: { port: number; database?: string };
+  /**
+   * Start the store on this port; omit when MONGODB_URI points elsewhere. `backend`: FerretDB's
+   * (default: HOOKRELAY_EMBEDDED_STORE, else PostgreSQL); the store migration opens both.
+   */
+  store?: { port: number; database?: string; backend?: 'postgresql' | 'sqlite' };
   log?: (line: string) => void;
 }
 
@@ -116,6 +119,12 @@ async function stopProcess(proc: ManagedProcess, graceMs = 10_000): Promise<void
   clearTimeout(timer);
 }
 
+/** Whether `dataDir` holds the SQLite files of FerretDB's SQLite backend (the embedded store before PostgreSQL). */
+export function hasSqliteStore(dataDir: string): boolean {
+  const dir = path.join(dataDir, 'ferretdb');
+  return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.sqlite'));
+}
+
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const log = options.log ?? ((line: string) => console.error(line));
   const logs = path.join(options.dataDir, 'logs');
@@ -130,7 +139,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   // Both builds (first run on a machine only) overlap: most of their time is module downloads.
   const mongod = options.store ? findMongod() : undefined;
-  const sqlite = process.env.HOOKRELAY_EMBEDDED_STORE === 'sqlite';
+  const sqlite = (options.store?.backend ?? process.env.HOOKRELAY_EMBEDDED_STORE) === 'sqlite';
   const pgBinDir = options.store && !mongod && !sqlite ? findPostgresBinDir() : undefined;
   if (options.store && !mongod && !sqlite && !pgBinDir) throw new Error(MISSING_POSTGRES);
   const [temporalBin, ferretBin] = await Promise.all([
@@ -216,6 +225,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           throw new Error(`PostgreSQL did not start (log ${postgres.logFile}):\n${tail}`);
         });
         await prepareCluster(pgBinDir, clusterDir);
+        if (hasSqliteStore(options.dataDir)) {
+          log(
+            `\n*** ${path.join(options.dataDir, 'ferretdb')} holds a store from before the PostgreSQL one (FerretDB on ` +
+              'SQLite): its webhooks, keys and logs are not in use. Move them with `npm run migrate-store` ' +
+              '(with the service stopped), or set HOOKRELAY_EMBEDDED_STORE=sqlite to keep using it. ***\n',
+          );
+        }
         store = startProcess(
           'ferretdb',
           ferretBin!,
