@@ -29,18 +29,20 @@ export interface LogPage {
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 /**
- * A day's rows are read at once when fewer than this match, else hour by hour. Sized by what the
- * embedded store decodes quickly: it fetches and decodes every row of a bucket it sorts.
+ * With at least this many rows still to find, a day is read whole: they are needed anyway, and one
+ * query costs less than its 24 hours. The embedded store decodes every row a query matches (about
+ * 0.3 ms for a 1.5 KB row), so rows read and not listed are what a page costs.
  */
-export const DAY_PROBE = 150;
-
+export const WHOLE_DAY_NEED = 400;
 const rowKey = (r: LogRow) => ({ timestamp: r.timestamp, id: String(r._id) });
 const byNewest = (a: LogRow, b: LogRow) => newestFirst(rowKey(a), rowKey(b));
 
 /**
  * The newest `need` finished rows matching `filter` with `from <= timestamp <= to`, none older than
- * `oldest`, and whether they are all there are. Days are walked newest first; a day with at most
- * DAY_PROBE matches is read in one query, a busier one hour by hour.
+ * `oldest`, and whether they are all there are. Days are walked newest first. A day is probed for one
+ * row more than still needed (unsorted, so the store stops decoding there): fewer means that is the
+ * whole day; more, and its hours are read newest first until enough are found. With many rows still
+ * to find (WHOLE_DAY_NEED) the day is read whole.
  */
 export async function newestRows(
   webhookId: string,
@@ -57,13 +59,14 @@ export async function newestRows(
       : {};
   const firstDay = Math.floor(newest.getTime() / DAY_MS) * DAY_MS;
   for (let day = firstDay; day + DAY_MS > oldest.getTime(); day -= DAY_MS) {
-    if (rows.length >= need) return { rows, complete: false };
+    const wanted = need - rows.length;
+    if (wanted <= 0) return { rows, complete: false };
     const { logDay } = deliveryLogKeys(webhookId, new Date(day));
-    const probe = await DeliveryLog.find({ ...filter, logDay, ...timeFilter })
-      .limit(DAY_PROBE)
-      .lean<LogRow[]>();
-    if (probe.length < DAY_PROBE) {
-      rows.push(...probe.sort(byNewest));
+    const whole = wanted >= WHOLE_DAY_NEED;
+    const probe = DeliveryLog.find({ ...filter, logDay, ...timeFilter });
+    const dayRows = await (whole ? probe : probe.limit(wanted + 1)).lean<LogRow[]>();
+    if (whole || dayRows.length <= wanted) {
+      rows.push(...dayRows.sort(byNewest));
       continue;
     }
     const lastHour = Math.floor(Math.min(day + DAY_MS - 1, newest.getTime()) / HOUR_MS) * HOUR_MS;
