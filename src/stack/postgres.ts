@@ -18,7 +18,9 @@ import path from 'node:path';
 export function findPostgresBinDir(): string | undefined {
   const has = (dir: string) =>
     ['initdb', 'postgres', 'pg_isready', 'psql'].every((b) => fs.existsSync(path.join(dir, b)));
-  if (process.env.HOOKRELAY_PG_BINDIR) return process.env.HOOKRELAY_PG_BINDIR;
+  // Named: that folder or nothing (a wrong path is an error to fix, not a reason to pick another).
+  if (process.env.HOOKRELAY_PG_BINDIR)
+    return has(process.env.HOOKRELAY_PG_BINDIR) ? process.env.HOOKRELAY_PG_BINDIR : undefined;
   try {
     const dir = execFileSync('pg_config', ['--bindir'], {
       encoding: 'utf8',
