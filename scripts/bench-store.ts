@@ -283,8 +283,10 @@ async function main() {
     await disconnectDatabase();
 
     await connectDatabase(uri);
-    const seeded = (await DeliveryLog.estimatedDocumentCount()) >= ROWS;
-    const now = Date.now();
+    // A kept folder is seeded once (a retention measure then deletes only its oldest days).
+    const marker = path.join(dataDir, `seeded-${ROWS}-${EVENTS}-${WEBHOOKS}-${ORGS}-${DAYS}`);
+    const seeded = fs.existsSync(marker) && (await DeliveryLog.estimatedDocumentCount()) > 0;
+    const now = seeded ? Date.parse(fs.readFileSync(marker, 'utf8')) : Date.now();
     if (!seeded) {
       await DeliveryLog.deleteMany({});
       await StoredEvent.deleteMany({});
@@ -302,6 +304,7 @@ async function main() {
         (n) => storedEvent(n, eventAt(n), orgs),
         (docs) => StoredEvent.insertMany(docs, { ordered: false }),
       );
+      fs.writeFileSync(marker, new Date(now).toISOString());
       console.error(
         `seeded: ${ROWS} log rows in ${logSecs.toFixed(0)} s (store CPU ${((seedCpu / ROWS) * 1e6).toFixed(0)} µs/row batched), ${EVENTS} events in ${eventSecs.toFixed(0)} s`,
       );
