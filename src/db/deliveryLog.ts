@@ -37,11 +37,52 @@ const deliveryLogSchema = new Schema(
     responseBody: { type: String, default: null },
     trigger: { type: String, enum: ['event', 'manual', 'test'], default: 'event' },
     test: { type: Boolean, default: false },
+    // Bucket keys (deliveryLogKeys), set on validation: see there why.
+    logHour: { type: String },
+    logDay: { type: String },
+    period: { type: [String], default: undefined },
   },
   { versionKey: false },
 );
-deliveryLogSchema.index({ organizationId: 1, webhookId: 1, timestamp: -1 });
-deliveryLogSchema.index({ timestamp: 1 }); // the retention sweep's range delete, across organizations
+// The logs page reads a webhook's hours and days newest first (src/deliveryLogs/page.ts).
+deliveryLogSchema.index({ logHour: 1, timestamp: -1 });
+deliveryLogSchema.index({ logDay: 1 });
+deliveryLogSchema.index({ period: 1 }); // the retention sweep deletes hour by hour, across organizations
+deliveryLogSchema.index({ deliveryId: 1 });
+deliveryLogSchema.pre('validate', function () {
+  if (this.timestamp && !this.logHour) Object.assign(this, deliveryLogKeys(this.webhookId, this.timestamp));
+});
+
+/**
+ * The month, day and hour (UTC) of an instant, `YYYY-MM`, `YYYY-MM-DD`, `YYYY-MM-DDTHH`: the retention
+ * sweep finds the months that hold data, then deletes hour by hour (src/retention/sweep.ts). An
+ * array, so one equality matches any of them (MongoDB matches an element; FerretDB's `@>` on
+ * PostgreSQL too, from the same GIN index).
+ */
+export function periodOf(at: Date): string[] {
+  const iso = at.toISOString();
+  return [iso.slice(0, 7), iso.slice(0, 10), iso.slice(0, 13)];
+}
+
+/**
+ * Equality keys for the reads of a growing collection. The embedded store (FerretDB v1 on
+ * PostgreSQL) pushes only equality filters down to PostgreSQL, never a range or a sort: it fetches
+ * every matching row and sorts them itself. So a page of logs reads one hour (`logHour`) or one day
+ * (`logDay`) of one webhook at a time, newest first, and retention deletes one `period` at a time; each
+ * is served by a GIN index (src/stack/postgres.ts) and stays small however large the table grows.
+ * Set by a validation hook; an insert that skips validation (`lean`, the raw driver) must add them.
+ */
+export function deliveryLogKeys(
+  webhookId: string,
+  timestamp: Date,
+): { logHour: string; logDay: string; period: string[] } {
+  const iso = timestamp.toISOString();
+  return {
+    logHour: `${webhookId}@${iso.slice(0, 13)}`,
+    logDay: `${webhookId}@${iso.slice(0, 10)}`,
+    period: periodOf(timestamp),
+  };
+}
 
 export type DeliveryLogFields = InferSchemaType<typeof deliveryLogSchema>;
 export const DeliveryLog = model('DeliveryLog', deliveryLogSchema);

@@ -1,4 +1,5 @@
 import { Schema, model } from 'mongoose';
+import { periodOf } from './deliveryLog';
 
 /**
  * Every accepted event, written once by its workflow's first step and never updated. `_id` is
@@ -24,13 +25,19 @@ const eventSchema = new Schema(
     /** The run that recorded it; absent on records written before runs recorded their events. */
     runId: { type: String, default: null },
     receivedAt: { type: Date, required: true },
+    /** periodOf(receivedAt), set on validation: the retention sweep deletes hour by hour with an
+     * equality the embedded store can serve from an index (see deliveryLogKeys). */
+    period: { type: [String], default: undefined },
   },
   { versionKey: false },
 );
 eventSchema.index({ organizationId: 1, eventType: 1, receivedAt: -1 });
 eventSchema.index({ organizationId: 1, incidentId: 1, eventAt: -1 });
-/** The retention sweep deletes by age across organizations (src/retention/sweep.ts). */
-eventSchema.index({ receivedAt: 1 });
+/** The retention sweep deletes by day across organizations (src/retention/sweep.ts). */
+eventSchema.index({ period: 1 });
+eventSchema.pre('validate', function () {
+  if (this.receivedAt && !this.period?.length) this.period = periodOf(this.receivedAt);
+});
 
 export const StoredEvent = model('Event', eventSchema);
 

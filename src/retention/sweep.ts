@@ -2,17 +2,19 @@
  * Data retention (DATA_RETENTION_DAYS): deletes delivery log rows, stored events and failure mails
  * older than the window, across all organizations, so those collections stop growing forever.
  *
- * Plain range deletes on each model's own timestamp, no TTL index, transaction or $lookup: FerretDB
- * v1 has none of them. On FerretDB (SQLite) each delete scans its table, which is fine hourly; on
- * MongoDB the single-field indexes on those timestamps (src/db/*.ts) serve the range.
+ * Deletes by equality on each row's `period` keys (month, day, hour of its timestamp), no TTL index,
+ * transaction or $lookup: FerretDB v1 has none of them, and pushes only equalities down to
+ * PostgreSQL, where a GIN index serves them (src/stack/postgres.ts); on MongoDB the multikey index
+ * on `period` does. Failure mails, few, are deleted by plain time ranges.
  *
  * Kept whatever their age: in-flight attempt marks (small state the delivery path still acts
  * on), webhooks, keys and organizations.
  */
 import type { Model } from 'mongoose';
-import { DeliveryLog } from '../db/deliveryLog';
+import { DeliveryLog, periodOf } from '../db/deliveryLog';
 import { StoredEvent } from '../db/event';
 import { FailureMail } from '../db/mail';
+import { RetentionMark } from '../db/retentionMark';
 import type { Logger } from '../logger';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -34,13 +36,60 @@ export function retentionCutoff(retentionDays: number, now: Date = new Date()): 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type SweptModel = Model<any>;
 
+const HOUR_MS = 60 * 60 * 1000;
+/** How far back (months before the cutoff) a first sweep looks for data: a month with none is one query. */
+const MONTHS_BACK = 120;
+
 /**
- * Deletes documents whose `field` is before `cutoff`, oldest first, about `batch` (DELETE_BATCH)
- * per delete: FerretDB v1 on SQLite refuses a delete of more than some 32,000 documents at once
- * ("too many SQL variables", measured with 50,000 expired log rows), and short deletes let the
- * delivery path's writes in between. Each batch is a time range up to the batch's newest document,
- * not a list of ids: FerretDB matches `$in` lists document by document, which measured 27 s per
- * batch of 5,000 over 50,000 rows.
+ * Deletes documents whose `field` is before `cutoff`, one hour at a time, by their `period` keys
+ * (periodOf): only equalities reach the embedded store's indexes, a range on `field` would scan and
+ * decode the whole table. Each expired hour is one delete: some thousand rows at most, so writes of
+ * the delivery path get in between, and no delete outgrows PostgreSQL's 65,535 parameters (FerretDB
+ * deletes by an `_id` list). The hour holding the cutoff is cut by `field` as well. Which hours: those
+ * since the last sweep's cutoff (RetentionMark), or, on a store's first sweep, those of the months
+ * and days that hold data.
+ */
+async function deleteOlderByPeriod(model: SweptModel, field: string, cutoff: Date): Promise<number> {
+  const cutoffHour = Math.floor(cutoff.getTime() / HOUR_MS) * HOUR_MS;
+  const deleteHour = async (hour: number) => {
+    const edge = hour === cutoffHour ? { [field]: { $lt: cutoff } } : {};
+    return (await model.deleteMany({ period: periodOf(new Date(hour))[2], ...edge })).deletedCount;
+  };
+  let deleted = 0;
+  const mark = await RetentionMark.findById(model.collection.name).lean();
+  if (mark) {
+    // The usual sweep: the hours that expired since the last one (the last one's edge hour again).
+    for (let hour = mark.sweptBefore.getTime(); hour <= cutoffHour; hour += HOUR_MS) deleted += await deleteHour(hour);
+  } else {
+    // First sweep of this store: where the data is, month by month, then day by day. A probe drains
+    // every row of its month from PostgreSQL, so this runs once; later sweeps start at the mark.
+    const month = new Date(Date.UTC(cutoff.getUTCFullYear(), cutoff.getUTCMonth(), 1));
+    for (let m = 0; m <= MONTHS_BACK; m++, month.setUTCMonth(month.getUTCMonth() - 1)) {
+      if (!(await model.exists({ period: periodOf(month)[0] }))) continue;
+      const monthEnd = Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1);
+      for (let day = month.getTime(); day < monthEnd && day <= cutoffHour; day += 24 * HOUR_MS) {
+        if (!(await model.exists({ period: periodOf(new Date(day))[1] }))) continue;
+        for (let hour = day; hour < day + 24 * HOUR_MS && hour <= cutoffHour; hour += HOUR_MS) {
+          deleted += await deleteHour(hour);
+        }
+      }
+    }
+  }
+  // A later cutoff only: a sweep with an older one (a longer retention now) has nothing to add.
+  if (!mark || mark.sweptBefore.getTime() < cutoffHour) {
+    await RetentionMark.updateOne(
+      { _id: model.collection.name },
+      { sweptBefore: new Date(cutoffHour) },
+      { upsert: true },
+    );
+  }
+  return deleted;
+}
+
+/**
+ * Deletes documents whose `field` is before `cutoff`, oldest first, about `batch` per delete, by
+ * time ranges: for failure mails, a small collection (one mail per webhook and window) that has no
+ * `period` keys. FerretDB matches `$in` lists document by document, so batches are ranges, not ids.
  */
 async function deleteOlderInBatches(model: SweptModel, field: string, cutoff: Date, batch: number): Promise<number> {
   let deleted = 0;
@@ -62,9 +111,9 @@ const DELETE_BATCH = 5000;
 
 /** Deletes everything older than `cutoff` (exclusive) and returns how much went, per collection. */
 export async function deleteDataOlderThan(cutoff: Date, batch = DELETE_BATCH): Promise<RetentionCounts> {
-  // One after the other: on FerretDB each is a full-table scan, and three at once only compete.
-  const deliveryLogs = await deleteOlderInBatches(DeliveryLog, 'timestamp', cutoff, batch);
-  const events = await deleteOlderInBatches(StoredEvent, 'receivedAt', cutoff, batch);
+  // One after the other: three at once would only compete with each other and the delivery path.
+  const deliveryLogs = await deleteOlderByPeriod(DeliveryLog, 'timestamp', cutoff);
+  const events = await deleteOlderByPeriod(StoredEvent, 'receivedAt', cutoff);
   const mails = await deleteOlderInBatches(FailureMail, 'created_at', cutoff, batch);
   return { deliveryLogs, events, mails };
 }

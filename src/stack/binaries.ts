@@ -126,11 +126,22 @@ export async function ensureTemporalCli(): Promise<string> {
   });
 }
 
-/** FerretDB on SQLite, built from tools/ferretdb (our tiny main embedding FerretDB's package). */
+/** A hash of the Go sources in `srcDir`, so an edit to them builds a new binary. */
+function sourceHash(srcDir: string): string {
+  const hash = crypto.createHash('sha256');
+  for (const file of fs.readdirSync(srcDir).sort()) {
+    if (/\.go$|^go\.(mod|sum)$/.test(file) && !file.endsWith('_test.go'))
+      hash.update(file).update(fs.readFileSync(path.join(srcDir, file)));
+  }
+  return hash.digest('hex').slice(0, 12);
+}
+
+/** FerretDB (PostgreSQL or SQLite backend), built from tools/ferretdb (our tiny main embedding FerretDB's package). */
 export async function ensureFerretDb(): Promise<string> {
-  return ensureBuilt(`ferretdb-${FERRETDB_VERSION}`, async (outFile) => {
+  const srcDir = path.join(repoRoot, 'tools', 'ferretdb');
+  return ensureBuilt(`ferretdb-${FERRETDB_VERSION}-${sourceHash(srcDir)}`, async (outFile) => {
     console.error(`building FerretDB ${FERRETDB_VERSION} from the Go module proxy, first run only, a few minutes…`);
-    await runGo(['build', '-o', outFile, '.'], path.join(repoRoot, 'tools', 'ferretdb'), {}, 'FerretDB');
+    await runGo(['build', '-o', outFile, '.'], srcDir, {}, 'FerretDB');
   });
 }
 
@@ -155,12 +166,7 @@ export function findMongod(): string | undefined {
 export async function ensureJsonnetEvaluator(): Promise<string> {
   if (process.env.HOOKRELAY_JSONNET_BIN) return process.env.HOOKRELAY_JSONNET_BIN;
   const srcDir = path.join(repoRoot, 'tools', 'jsonnet');
-  const hash = crypto.createHash('sha256');
-  for (const file of fs.readdirSync(srcDir).sort()) {
-    if (/\.go$|^go\.(mod|sum)$/.test(file) && !file.endsWith('_test.go'))
-      hash.update(file).update(fs.readFileSync(path.join(srcDir, file)));
-  }
-  return ensureBuilt(`jsonnet-${hash.digest('hex').slice(0, 12)}`, async (outFile) => {
+  return ensureBuilt(`jsonnet-${sourceHash(srcDir)}`, async (outFile) => {
     requireGo(
       'the Jsonnet evaluator of custom payloads',
       'then retry: custom payloads cannot render until it is built.',

@@ -4,10 +4,20 @@ import net from 'node:net';
 import path from 'node:path';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../shared/searchAttributes';
 import { ensureFerretDb, ensureTemporalCli, findMongod } from './binaries';
+import {
+  MISSING_POSTGRES,
+  findPostgresBinDir,
+  initCluster,
+  postgresArgs,
+  postgresUrl,
+  prepareCluster,
+  waitForPostgres,
+} from './postgres';
 
 /**
  * The embedded stack: the Temporal dev server (SQLite file, Web UI) and a MongoDB-compatible store
- * (FerretDB on SQLite, or a `mongod` on PATH), on 127.0.0.1, with their state under `dataDir`.
+ * (FerretDB on a private PostgreSQL cluster, or a `mongod` on PATH; FerretDB on SQLite files when
+ * HOOKRELAY_EMBEDDED_STORE=sqlite), on 127.0.0.1, with their state under `dataDir`.
  * Used by `npm start`, `npm test` and `npm run bench`; production points TEMPORAL_ADDRESS and
  * MONGODB_URI at real clusters instead.
  */
@@ -15,8 +25,11 @@ export interface StackOptions {
   dataDir: string;
   /** Start the Temporal dev server on these ports; omit when TEMPORAL_ADDRESS points elsewhere. */
   temporal?: { port: number; uiPort: number };
-  /** Start the store on this port; omit when MONGODB_URI points elsewhere. */
-  store?: { port: number; database?: string };
+  /**
+   * Start the store on this port; omit when MONGODB_URI points elsewhere. `backend`: FerretDB's
+   * (default: HOOKRELAY_EMBEDDED_STORE, else PostgreSQL); the store migration opens both.
+   */
+  store?: { port: number; database?: string; backend?: 'postgresql' | 'sqlite' };
   log?: (line: string) => void;
 }
 
@@ -66,6 +79,8 @@ interface ManagedProcess {
   name: string;
   child: ChildProcess;
   logFile: string;
+  /** PostgreSQL: SIGINT is its fast shutdown (SIGTERM waits for clients to leave). */
+  stopSignal?: NodeJS.Signals;
 }
 
 function startProcess(name: string, command: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv) {
@@ -98,10 +113,16 @@ async function stopProcess(proc: ManagedProcess, graceMs = 10_000): Promise<void
       /* already gone */
     }
   };
-  signalGroup('SIGTERM');
+  signalGroup(proc.stopSignal ?? 'SIGTERM');
   const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** Whether `dataDir` holds the SQLite files of FerretDB's SQLite backend (the embedded store before PostgreSQL). */
+export function hasSqliteStore(dataDir: string): boolean {
+  const dir = path.join(dataDir, 'ferretdb');
+  return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.sqlite'));
 }
 
 export async function startStack(options: StackOptions): Promise<RunningStack> {
@@ -109,13 +130,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const logs = path.join(options.dataDir, 'logs');
   fs.mkdirSync(logs, { recursive: true });
   const started: ManagedProcess[] = [];
+  // PostgreSQL goes last: FerretDB still holds connections to it until it has stopped.
   const stop = async () => {
-    await Promise.all(started.reverse().map((p) => stopProcess(p)));
+    await Promise.all(started.filter((p) => p.name !== 'postgres').map((p) => stopProcess(p)));
+    await Promise.all(started.filter((p) => p.name === 'postgres').map((p) => stopProcess(p)));
   };
   const running: RunningStack = { stop };
 
   // Both builds (first run on a machine only) overlap: most of their time is module downloads.
   const mongod = options.store ? findMongod() : undefined;
+  const sqlite = (options.store?.backend ?? process.env.HOOKRELAY_EMBEDDED_STORE) === 'sqlite';
+  const pgBinDir = options.store && !mongod && !sqlite ? findPostgresBinDir() : undefined;
+  if (options.store && !mongod && !sqlite && !pgBinDir) throw new Error(MISSING_POSTGRES);
   const [temporalBin, ferretBin] = await Promise.all([
     options.temporal ? ensureTemporalCli() : undefined,
     options.store && !mongod ? ensureFerretDb() : undefined,
@@ -180,21 +206,52 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
     if (options.store) {
       const { port, database = 'hookrelay' } = options.store;
-      const storeDir = path.join(options.dataDir, mongod ? 'mongod' : 'ferretdb');
-      fs.mkdirSync(storeDir, { recursive: true });
-      const store = mongod
-        ? startProcess(
-            'mongod',
-            mongod,
-            ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', storeDir],
-            path.join(logs, 'mongod.log'),
-          )
-        : startProcess(
-            'ferretdb',
-            ferretBin!,
-            ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', storeDir],
-            path.join(logs, 'ferretdb.log'),
+      let store: ManagedProcess;
+      if (mongod) {
+        const storeDir = path.join(options.dataDir, 'mongod');
+        fs.mkdirSync(storeDir, { recursive: true });
+        store = startProcess(
+          'mongod',
+          mongod,
+          ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', storeDir],
+          path.join(logs, 'mongod.log'),
+        );
+      } else if (pgBinDir) {
+        const clusterDir = path.join(options.dataDir, 'postgres');
+        await initCluster(pgBinDir, clusterDir);
+        const [pgCommand, pgArgs] = postgresArgs(pgBinDir, clusterDir);
+        const postgres: ManagedProcess = startProcess('postgres', pgCommand, pgArgs, path.join(logs, 'postgres.log'));
+        postgres.stopSignal = 'SIGINT';
+        started.push(postgres);
+        const alive = () => postgres.child.exitCode === null && postgres.child.signalCode === null;
+        await waitForPostgres(pgBinDir, clusterDir, alive).catch(() => {
+          const tail = fs.readFileSync(postgres.logFile, 'utf8').slice(-3000);
+          throw new Error(`PostgreSQL did not start (log ${postgres.logFile}):\n${tail}`);
+        });
+        await prepareCluster(pgBinDir, clusterDir);
+        if (hasSqliteStore(options.dataDir)) {
+          log(
+            `\n*** ${path.join(options.dataDir, 'ferretdb')} holds a store from before the PostgreSQL one (FerretDB on ` +
+              'SQLite): its webhooks, keys and logs are not in use. Move them with `npm run migrate-store` ' +
+              '(with the service stopped), or set HOOKRELAY_EMBEDDED_STORE=sqlite to keep using it. ***\n',
           );
+        }
+        store = startProcess(
+          'ferretdb',
+          ferretBin!,
+          ['-listen-addr', `127.0.0.1:${port}`, '-postgresql-url', postgresUrl(clusterDir)],
+          path.join(logs, 'ferretdb.log'),
+        );
+      } else {
+        const storeDir = path.join(options.dataDir, 'ferretdb');
+        fs.mkdirSync(storeDir, { recursive: true });
+        store = startProcess(
+          'ferretdb',
+          ferretBin!,
+          ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', storeDir],
+          path.join(logs, 'ferretdb.log'),
+        );
+      }
       started.push(store);
       waits.push(waitForPort(store, port, 30_000));
       running.mongoUri = `mongodb://127.0.0.1:${port}/${database}`;

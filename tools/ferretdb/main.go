@@ -1,5 +1,6 @@
-// Command ferretdb-embedded runs FerretDB v1 on its SQLite backend as a MongoDB-compatible
-// server for development and tests. It embeds the ferretdb package because a plain
+// Command ferretdb-embedded runs FerretDB v1 as a MongoDB-compatible server for development and
+// tests: on PostgreSQL when -postgresql-url is given (the embedded default: real indexes), else on
+// SQLite files in -data-dir. It embeds the ferretdb package because a plain
 // `go install` of FerretDB's own cmd panics at start (its version file is generated at build).
 package main
 
@@ -18,7 +19,8 @@ import (
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
-	dataDir := flag.String("data-dir", "./data", "directory holding the SQLite files")
+	dataDir := flag.String("data-dir", "./data", "directory holding the SQLite files (SQLite backend)")
+	postgresURL := flag.String("postgresql-url", "", "PostgreSQL connection string; selects the PostgreSQL backend")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 
@@ -36,19 +38,25 @@ func main() {
 		log.Fatal(err)
 	}
 
-	f, err := ferretdb.New(&ferretdb.Config{
+	config := &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
-	})
+	}
+	if *postgresURL != "" {
+		config.Handler = "postgresql"
+		config.SQLiteURL = ""
+		config.PostgreSQLURL = *postgresURL
+	}
+	f, err := ferretdb.New(config)
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger.Warn("ferretdb listening", "addr", *listen, "data", abs)
+	logger.Warn("ferretdb listening", "addr", *listen, "backend", config.Handler)
 	if err := f.Run(ctx); err != nil {
 		log.Fatal(err)
 	}

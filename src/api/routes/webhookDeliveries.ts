@@ -1,8 +1,8 @@
 import { Router, type Request } from 'express';
-import type { InferSchemaType } from 'mongoose';
 import { z } from 'zod';
 import type { Config } from '../../config';
-import { AttemptInFlight, DeliveryLog, attemptLogId, type DeliveryLogFields } from '../../db/deliveryLog';
+import { readLogPage } from '../../deliveryLogs/read';
+import { retentionCutoff } from '../../retention/sweep';
 import { FailureMail } from '../../db/mail';
 import { TemplateError } from '../../delivery/custom';
 import { activeSecrets } from '../../delivery/signing';
@@ -44,44 +44,6 @@ function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T>
   }
   return parsed.data;
 }
-
-type LogRow = DeliveryLogFields & { _id: unknown };
-type InFlightRow = InferSchemaType<typeof AttemptInFlight.schema>;
-
-/**
- * One shape for a finished attempt (its log row) and one in flight (`row` null: outcome
- * `in_progress`, no answer yet). An attempt in flight has the id its log row will have.
- */
-function attemptView(attempt: InFlightRow | LogRow, row: LogRow | null) {
-  return {
-    id: row ? String(row._id) : String(attemptLogId(attempt.deliveryId, attempt.url, attempt.attempt)),
-    timestamp: attempt.timestamp,
-    webhook_id: attempt.webhookId,
-    delivery_id: attempt.deliveryId,
-    event_id: attempt.eventId,
-    event_type: attempt.eventType,
-    url: attempt.url,
-    method: attempt.method,
-    attempt: attempt.attempt,
-    max_attempts: attempt.maxAttempts,
-    outcome: row ? row.outcome : 'in_progress',
-    status: row?.status ?? null,
-    error: row?.error ?? null,
-    duration_ms: row?.durationMs ?? null,
-    request: {
-      headers: Object.fromEntries((attempt.requestHeaders ?? []).map((h) => [h.name, h.value])),
-      body: attempt.requestBody,
-    },
-    response: row ? { body: row.responseBody ?? null } : null,
-    trigger: attempt.trigger,
-    test: row ? row.test : attempt.trigger === 'test',
-  };
-}
-type AttemptView = ReturnType<typeof attemptView>;
-
-/** Newest first; at equal times by id, which for log rows is the store's own tie-break (`_id: -1`). */
-const newestFirst = (a: AttemptView, b: AttemptView) =>
-  b.timestamp.getTime() - a.timestamp.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /**
  * Per-webhook delivery routes: test sends, logs and failure mails, for webhook managers of the
@@ -151,53 +113,34 @@ export function webhookDeliveryRoutes(deps: { config: Config }): Router {
   router.get(`${BASE}/:id/logs`, ...manager, async (req, res) => {
     const webhook = await webhookOf(req);
     const q = parseQuery(logQuery, req.query);
-    // Filters both sources share; `outcome` and `test` differ (a mark has no outcome, only a trigger).
-    const common: Record<string, unknown> = { organizationId: webhook.organizationId, webhookId: String(webhook._id) };
-    if (q.event_type) common.eventType = q.event_type;
-    if (q.url) common.url = q.url;
-    if (q.from || q.to) {
-      common.timestamp = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
-    }
-    const finishedFilter: Record<string, unknown> = { ...common };
-    if (q.outcome) finishedFilter.outcome = q.outcome;
-    if (q.test) finishedFilter.test = q.test === 'true';
-    const inFlightFilter: Record<string, unknown> = { ...common };
-    if (q.test) inFlightFilter.trigger = q.test === 'true' ? 'test' : { $ne: 'test' };
-    const wantFinished = q.outcome !== 'in_progress';
-    const wantInFlight = !q.outcome || q.outcome === 'in_progress';
-    const limit = q['page-limit'];
-    const offset = q.offset;
-
-    // A mark older than an attempt's deadline belongs to a worker or API process that died: that
-    // attempt is not running, and the next attempt will log it as interrupted.
-    const running = Date.now() - (deps.config.DELIVERY_TIMEOUT_MS + ATTEMPT_TIMEOUT_MARGIN_MS);
-    const marks = wantInFlight
-      ? (await AttemptInFlight.find(inFlightFilter).lean<InFlightRow[]>()).filter(
-          (m) => m.timestamp.getTime() >= running,
-        )
-      : [];
-    // The page [offset, offset + limit) of both sources merged holds at most `marks.length` rows
-    // from marks, so the log rows in it lie within [offset - marks.length, offset + limit): read
-    // that window, merge, and cut the page out of it.
-    const skip = Math.max(0, offset - marks.length);
-    const [rows, finishedTotal] = wantFinished
-      ? await Promise.all([
-          DeliveryLog.find(finishedFilter)
-            .sort({ timestamp: -1, _id: -1 })
-            .skip(skip)
-            .limit(offset + limit - skip)
-            .lean<LogRow[]>(),
-          DeliveryLog.countDocuments(finishedFilter),
-        ])
-      : [[], 0];
-    // Checked after the rows were read, so an attempt that finished meanwhile is never listed twice
-    // (at worst it is missing from this one answer). A mark left by a dead worker whose attempt was
-    // logged since ("interrupted") is skipped the same way.
-    const inFlight = await unfinished(marks);
-    const page = [...rows.map((r) => attemptView(r, r)), ...inFlight.map((m) => attemptView(m, null))]
-      .sort(newestFirst)
-      .slice(offset - skip, offset - skip + limit);
-    res.json({ data: { result: page, meta: { total_count: finishedTotal + inFlight.length, limit, offset } } });
+    const now = new Date();
+    const page = await readLogPage(
+      {
+        organizationId: webhook.organizationId,
+        webhookId: String(webhook._id),
+        outcome: q.outcome,
+        eventType: q.event_type,
+        url: q.url,
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+        test: q.test === undefined ? undefined : q.test === 'true',
+        offset: q.offset,
+        limit: q['page-limit'],
+      },
+      {
+        now,
+        // No log row predates its webhook (nor the retention cutoff): the walk stops there.
+        oldest: latest(webhook.created_at, retentionCutoff(deps.config.DATA_RETENTION_DAYS, now)),
+        // A mark older than an attempt's deadline belongs to a worker or API process that died.
+        runningSince: new Date(now.getTime() - (deps.config.DELIVERY_TIMEOUT_MS + ATTEMPT_TIMEOUT_MARGIN_MS)),
+      },
+    );
+    res.json({
+      data: {
+        result: page.result,
+        meta: { total_count: page.totalCount, total_count_exact: page.exact, limit: q['page-limit'], offset: q.offset },
+      },
+    });
   });
 
   router.get(`${BASE}/:id/mails`, ...manager, async (req, res) => {
@@ -228,10 +171,5 @@ export function webhookDeliveryRoutes(deps: { config: Config }): Router {
   return router;
 }
 
-/** The marks whose attempt has no log row yet. */
-async function unfinished(marks: InFlightRow[]): Promise<InFlightRow[]> {
-  if (!marks.length) return marks;
-  const ids = marks.map((m) => attemptLogId(m.deliveryId, m.url, m.attempt));
-  const logged = new Set((await DeliveryLog.find({ _id: { $in: ids } }, { _id: 1 }).lean()).map((r) => String(r._id)));
-  return marks.filter((_, i) => !logged.has(String(ids[i])));
-}
+const latest = (...dates: (Date | null | undefined)[]): Date =>
+  new Date(Math.max(0, ...dates.map((d) => (d ? d.getTime() : 0))));

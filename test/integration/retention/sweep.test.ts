@@ -5,6 +5,7 @@ import { AttemptInFlight, DeliveryLog } from '../../../src/db/deliveryLog';
 import { StoredEvent, eventKey } from '../../../src/db/event';
 import { FailureMail } from '../../../src/db/mail';
 import { Organization } from '../../../src/db/organization';
+import { RetentionMark } from '../../../src/db/retentionMark';
 import { Webhook } from '../../../src/db/webhook';
 import type { Logger } from '../../../src/logger';
 import {
@@ -143,7 +144,16 @@ const eventIds = async () => sorted((await StoredEvent.find({}, { _id: 1 }).lean
 const mailIds = async () => sorted((await FailureMail.find({}, { _id: 1 }).lean()).map((r) => String(r._id)));
 
 async function clearAll() {
-  for (const m of [DeliveryLog, StoredEvent, FailureMail, AttemptInFlight, Organization, ApiKey, Webhook]) {
+  for (const m of [
+    DeliveryLog,
+    StoredEvent,
+    FailureMail,
+    AttemptInFlight,
+    Organization,
+    ApiKey,
+    Webhook,
+    RetentionMark,
+  ]) {
     await m.collection.deleteMany({});
   }
 }
@@ -182,11 +192,11 @@ describe('data retention sweep', () => {
     expect(retentionCutoff(30, now)).toEqual(ago(30 * DAY));
   });
 
-  test('when the store is connected, then each swept timestamp has its own index (MongoDB then needs no scan)', async () => {
+  test('when the store is connected, then each swept key has its own index (MongoDB then needs no scan)', async () => {
     const keys = async (m: { collection: { indexes(): Promise<{ key: Record<string, unknown> }[]> } }) =>
       (await m.collection.indexes()).map((i) => i.key);
-    expect(await keys(DeliveryLog)).toContainEqual({ timestamp: 1 });
-    expect(await keys(StoredEvent)).toContainEqual({ receivedAt: 1 });
+    expect(await keys(DeliveryLog)).toContainEqual({ period: 1 });
+    expect(await keys(StoredEvent)).toContainEqual({ period: 1 });
     expect(await keys(FailureMail)).toContainEqual({ created_at: 1 });
   });
 
@@ -210,8 +220,8 @@ describe('data retention sweep', () => {
   });
 
   test('when more has expired than one batch, then batches delete all of it and nothing else', async () => {
-    // Batches of 3 against 4 expired documents per collection: one full batch, then the rest (the
-    // store refuses a delete of tens of thousands at once, so sweeps go in batches).
+    // Mails in batches of 3 against 4 expired; logs and events hour by hour (the store refuses a
+    // delete of tens of thousands at once, so sweeps go in batches).
     const deletes = jest.spyOn(DeliveryLog, 'deleteMany');
     const counts = await deleteDataOlderThan(KEPT.edge, 3);
     expect(counts).toEqual({ deliveryLogs: 4, events: 4, mails: 4 });
@@ -260,7 +270,7 @@ describe('data retention sweep', () => {
       expect(await logIds()).toEqual(sorted(seeded.keptLogs));
 
       // A later tick finds what aged past the cutoff since.
-      const late = await insertLog('org-b', 'late', OLD.long);
+      const late = await insertLog('org-b', 'late', new Date(Date.now() - 30 * DAY - 1000));
       await until(async () => (await DeliveryLog.countDocuments({ deliveryId: late })) === 0, 10_000, 'a later sweep');
       await until(async () => logger.info.mock.calls.length === 2, 10_000, 'its log line');
       expect(logger.info.mock.calls[1][1]).toMatchObject({ deliveryLogs: 1, events: 0, mails: 0 });
