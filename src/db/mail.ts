@@ -14,7 +14,7 @@ const mailSchema = new Schema(
     to: { type: [String], default: [] },
     subject: { type: String, required: true },
     text: { type: String, required: true },
-    status: { type: String, enum: ['pending', 'sent', 'stored', 'error'], required: true },
+    status: { type: String, enum: ['pending', 'sent', 'stored', 'error', 'rejected'], required: true },
     error: { type: String, default: null },
     sentAt: { type: Date, default: null },
   },

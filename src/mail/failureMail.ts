@@ -23,7 +23,7 @@ export interface FailureReport {
   failedAt: Date;
 }
 
-export type MailResult = 'sent' | 'stored' | 'throttled' | 'no_recipients';
+export type MailResult = 'sent' | 'stored' | 'throttled' | 'no_recipients' | 'rejected';
 
 const hash = (s: string) => crypto.createHash('sha256').update(s).digest('hex').slice(0, 32);
 
@@ -94,7 +94,7 @@ export async function notifyFailure(
   const now = deps.now ?? new Date();
   const _id = hash(`${r.deliveryId}\n${r.url}`);
   let mail = await FailureMail.findById(_id).lean();
-  if (mail?.status === 'sent' || mail?.status === 'stored') return mail.status;
+  if (mail?.status === 'sent' || mail?.status === 'stored' || mail?.status === 'rejected') return mail.status;
   if (!mail) {
     if (!(await claimWindow(r, deps.windowMs, now))) return 'throttled';
     const { subject, text } = composeFailureMail(r);
@@ -122,6 +122,13 @@ export async function notifyFailure(
   try {
     await deps.mailer.send({ to: mail.to, subject: mail.subject, text: mail.text });
   } catch (err) {
+    // A permanent rejection (SMTP 5xx: the address or the message refused) will not pass with
+    // retries: recorded on the mail row, and final.
+    const code = (err as { responseCode?: unknown } | null)?.responseCode;
+    if (typeof code === 'number' && code >= 500 && code < 600) {
+      await FailureMail.updateOne({ _id }, { $set: { status: 'rejected', error: String(err) } });
+      return 'rejected';
+    }
     // The full error (it may name recipients) stays in the mail row, which only the organization
     // reads; what is thrown ends up in workflow history and worker logs, so it carries a summary.
     await FailureMail.updateOne({ _id }, { $set: { status: 'error', error: String(err) } });

@@ -142,7 +142,13 @@ export const STORE_ACTIVITY_RETRY = {
   maximumInterval: '30 s',
 } as const;
 export const STORE_ACTIVITY_TIMEOUT = '30 s';
-export const MAIL_ACTIVITY_RETRY = { initialInterval: '1 s', backoffCoefficient: 2, maximumInterval: '5 min' } as const;
+/** Transient SMTP failures are retried for about an hour (a permanent rejection is final at once). */
+export const MAIL_ACTIVITY_RETRY = {
+  initialInterval: '1 s',
+  backoffCoefficient: 2,
+  maximumInterval: '5 min',
+  maximumAttempts: 20,
+} as const;
 export const MAIL_ACTIVITY_TIMEOUT = '1 min';
 
 /**

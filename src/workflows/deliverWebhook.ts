@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   isCancellation,
+  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -154,6 +155,19 @@ async function localFirstAttempt(ctx: DeliveryContext, request: DeliveryRequest,
   await durableAttempts(ctx, request, summary, next);
 }
 
+/**
+ * The failure mail, given up after its bounded retries (SMTP down for an hour): the delivery's
+ * outcome stands, and the mail row says `error`.
+ */
+async function sendFailureMail(failure: Parameters<Activities['handleDeliveryFailure']>[0]): Promise<void> {
+  try {
+    await mail.handleDeliveryFailure(failure);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('failure mail given up', { webhookId: failure.webhookId, error: describeFailure(err) });
+  }
+}
+
 async function deliverToUrl(
   ctx: DeliveryContext,
   webhook: WebhookPlan,
@@ -174,7 +188,7 @@ async function deliverToUrl(
     if (isFailureOfType(err, DELIVERY_CANCELLED)) {
       return { webhookId: webhook.id, target, outcome: 'cancelled', error };
     }
-    await mail.handleDeliveryFailure({ ...common, error });
+    await sendFailureMail({ ...common, error });
     return { webhookId: webhook.id, target, outcome: 'failed', error };
   }
 }
@@ -200,7 +214,7 @@ export async function deliverToWebhook(ctx: DeliveryContext, webhook: WebhookPla
     const error = `payload could not be built: ${describeFailure(err)}`;
     return Promise.all(
       webhook.targets.map(async (target) => {
-        await mail.handleDeliveryFailure({ ...deliveryOf(ctx, webhook, target), error, recordAttempt: true });
+        await sendFailureMail({ ...deliveryOf(ctx, webhook, target), error, recordAttempt: true });
         return { webhookId: webhook.id, target, outcome: 'failed' as const, error };
       }),
     );

@@ -32,12 +32,18 @@ function parse(raw: string, to: string[]): ReceivedMail {
   return { to, subject: header('Subject'), text: qp ? decodeQuotedPrintable(body) : body, raw };
 }
 
-export async function startSmtp(): Promise<SmtpCatcher> {
+/** `rejectRecipients`: answer every RCPT TO with a permanent 550, as a server refusing the address. */
+export async function startSmtp(opts: { rejectRecipients?: boolean } = {}): Promise<SmtpCatcher> {
   const mails: ReceivedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(_address, _session, callback) {
+      if (!opts.rejectRecipients) return callback();
+      const err = Object.assign(new Error('mailbox unavailable'), { responseCode: 550 });
+      callback(err);
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
