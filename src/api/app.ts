@@ -34,12 +34,12 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
   app.set('authCacheTtlMs', deps.config.AUTH_CACHE_TTL_MS);
   app.use(limitAuthFailures(deps.config));
-  app.use(jsonBodies());
-
   app.use(consoleRoutes(deps.config, deps.logger));
   app.use(healthRoutes(deps.temporal, deps.logger));
-  // After the health routes, which must answer however busy the rest is.
-  app.use(admissionControl(deps.config));
+  // After the health routes, which must answer however busy the rest is, and before bodies are
+  // parsed, so a refusal costs next to nothing.
+  app.use(admissionControl(deps.config, deps.backlog));
+  app.use(jsonBodies());
   app.use(meRoutes());
   app.use(eventRoutes(deps));
   app.use(incidentRoutes(deps));

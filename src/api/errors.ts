@@ -16,7 +16,6 @@ const STATUS_OF: Record<ErrorKind, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
-  busy: 503,
 };
 
 export function errorBody(status: number, message: string, errors?: FieldError[]) {

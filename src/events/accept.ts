@@ -11,12 +11,10 @@ import { organizationName } from '../access/organizations';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../config';
 import type { EventWorkflowInput } from '../shared/delivery';
-import { AppError } from '../shared/errors';
 import { startSearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { eventWorkflowId } from '../shared/workflowIds';
 import type { eventDeliveryWorkflow } from '../workflows';
-import type { BacklogGauge } from './backlog';
 import type { ParsedEnvelope } from './schema';
 
 export interface Accepted {
@@ -31,9 +29,6 @@ export interface IngestDeps {
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>;
   /** A worker shares this client's connection: the first workflow task can come straight back. */
   eagerStart?: boolean;
-  /** With MAX_EVENT_BACKLOG: how far behind the workers are. */
-  backlog?: BacklogGauge;
-  maxBacklog?: number;
 }
 
 const WORKFLOW_TASK_TIMEOUT = '30s';
@@ -48,9 +43,6 @@ const START_DEADLINE_MS = 2000;
  * producer's repost is safe.
  */
 export async function acceptEvent(deps: IngestDeps, organizationId: string, parsed: ParsedEnvelope): Promise<Accepted> {
-  if (deps.backlog && deps.maxBacklog && deps.backlog.current() > deps.maxBacklog) {
-    throw AppError.busy(`deliveries are ${deps.backlog.current()} events behind; try again shortly`);
-  }
   const envelope = parsed as unknown as EventEnvelopeV2;
   envelope.data.organization = { id: organizationId, name: await organizationName(organizationId) };
   const eventId = envelope.event.id;

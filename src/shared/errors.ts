@@ -9,8 +9,7 @@ export interface FieldError {
   message: string;
 }
 
-export type ErrorKind =
-  'invalid' | 'unprocessable' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'busy';
+export type ErrorKind = 'invalid' | 'unprocessable' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict';
 
 /** The one error type domain code throws: a kind, a message, and the bad fields if any. */
 export class AppError extends Error {
@@ -38,10 +37,6 @@ export class AppError extends Error {
   }
   static notFound(what = 'resource') {
     return new AppError('not_found', `${what} not found`);
-  }
-  /** The service is behind: the same request later will do. */
-  static busy(message: string) {
-    return new AppError('busy', message);
   }
   /** Another request changed the resource in between (optimistic concurrency). */
   static conflict(message: string) {

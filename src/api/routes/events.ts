@@ -2,18 +2,12 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import { acceptEvent } from '../../events/accept';
-import type { BacklogGauge } from '../../events/backlog';
 import { eventEnvelopeSchema } from '../../events/schema';
 import { authOf, requireAuth } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
 
 /** `POST /v3/events`: an event producer hands over one v2 envelope; 202 once it is durable. */
-export function eventRoutes(deps: {
-  temporal: Client;
-  config: Config;
-  eagerStart?: boolean;
-  backlog?: BacklogGauge;
-}): Router {
+export function eventRoutes(deps: { temporal: Client; config: Config; eagerStart?: boolean }): Router {
   const router = Router();
   router.post('/v3/events', requireAuth, async (req, res) => {
     const parsed = eventEnvelopeSchema.safeParse(req.body);
@@ -23,11 +17,7 @@ export function eventRoutes(deps: {
     }
     // A busy store answers 503 with Retry-After (the error middleware): posting the same event
     // again is safe.
-    const accepted = await acceptEvent(
-      { ...deps, maxBacklog: deps.config.MAX_EVENT_BACKLOG },
-      authOf(req).organizationId,
-      parsed.data,
-    );
+    const accepted = await acceptEvent(deps, authOf(req).organizationId, parsed.data);
     res.status(202).json({ data: accepted });
   });
   return router;
