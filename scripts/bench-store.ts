@@ -260,7 +260,7 @@ async function main() {
     }));
 
     // The empty baseline: the same work in a database with nothing in it.
-    await connectDatabase(uri.replace(/\/bench$/, '/benchempty'));
+    await connectDatabase(uri.replace(/\/bench$/, '/benchempty'), stack.storePostgresUrl);
     await timeEach(20, (i) => attemptStoreWork(i, webhooks[0].id, webhooks[0].org)); // warm-up
     const cpu0 = storeCpuSeconds(dataDir);
     const emptyAttempt = await timeEach(SAMPLES * 5, (i) => attemptStoreWork(i, webhooks[0].id, webhooks[0].org));
@@ -282,7 +282,7 @@ async function main() {
     await mongoose.connection.db!.dropDatabase();
     await disconnectDatabase();
 
-    await connectDatabase(uri);
+    await connectDatabase(uri, stack.storePostgresUrl);
     // A kept folder is seeded once (a retention measure then deletes only its oldest days).
     const marker = path.join(dataDir, `seeded-${ROWS}-${EVENTS}-${WEBHOOKS}-${ORGS}-${DAYS}`);
     const seeded = fs.existsSync(marker) && (await DeliveryLog.estimatedDocumentCount()) > 0;

@@ -206,6 +206,7 @@ async function main() {
       ...process.env,
       TEMPORAL_ADDRESS: stack.temporalAddress,
       MONGODB_URI: stack.mongoUri,
+      STORE_POSTGRES_URL: stack.storePostgresUrl,
       TEMPORAL_TASK_QUEUE: 'bench',
       PORT: String(apiPort),
       HOST: '127.0.0.1',
@@ -215,7 +216,7 @@ async function main() {
       HOOKRELAY_WORKFLOW_BUNDLE: bundlePath,
       HOOKRELAY_PARENT_PID: String(process.pid),
     };
-    await connectDatabase(stack.mongoUri!);
+    await connectDatabase(stack.mongoUri!, stack.storePostgresUrl);
     if (SEPARATE)
       children.push(spawnChild('api', 'src/api/main.ts', env), spawnChild('worker', 'src/worker/main.ts', env));
     else children.push(spawnChild('service', 'src/service/main.ts', env));

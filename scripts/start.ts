@@ -72,6 +72,7 @@ async function main() {
       ...process.env,
       TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS || stack.temporalAddress,
       MONGODB_URI: process.env.MONGODB_URI || stack.mongoUri,
+      STORE_POSTGRES_URL: process.env.MONGODB_URI ? process.env.STORE_POSTGRES_URL : stack.storePostgresUrl,
       // The console links runs to the embedded UI on whatever port it was given.
       ...(process.env.TEMPORAL_UI_URL || !stack.temporalUiUrl ? {} : { TEMPORAL_UI_URL: stack.temporalUiUrl }),
       HOOKRELAY_PARENT_PID: String(process.pid),

@@ -62,6 +62,7 @@ async function main(): Promise<number> {
       ...process.env,
       TEMPORAL_ADDRESS: temporalAddress,
       MONGODB_URI: process.env.MONGODB_URI || stack.mongoUri,
+      STORE_POSTGRES_URL: process.env.MONGODB_URI ? process.env.STORE_POSTGRES_URL : stack.storePostgresUrl,
       HOOKRELAY_WORKFLOW_BUNDLE: bundlePath,
       // The test stack delivers to receivers on 127.0.0.1 and retries in milliseconds, not minutes.
       ALLOW_PRIVATE_TARGETS: 'true',

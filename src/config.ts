@@ -36,6 +36,11 @@ const schema = z.object({
   TEMPORAL_CONFIG_FILE: readableFile,
   TEMPORAL_PROFILE: optional(z.string()),
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/hookrelay'),
+  /**
+   * The PostgreSQL under a FerretDB v1 store, for the logs page and retention (src/db/postgresDirect.ts).
+   * npm start sets it for the embedded store; unset: those run as mongoose queries.
+   */
+  STORE_POSTGRES_URL: optional(z.string()),
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().default('hookrelay <webhooks@localhost>'),
   ALLOW_PRIVATE_TARGETS: bool,

@@ -133,7 +133,7 @@ export async function run(argv: string[], io: Io, env: NodeJS.ProcessEnv = proce
     return 1;
   }
   try {
-    await connectDatabase(config.MONGODB_URI);
+    await connectDatabase(config.MONGODB_URI, config.STORE_POSTGRES_URL);
   } catch (err) {
     io.err(`cannot reach the store at MONGODB_URI: ${(err as Error).message}`);
     return 1;

@@ -9,7 +9,7 @@ import { serveApi } from './serve';
 async function main() {
   const config = loadConfig();
   const logger = createLogger('api', config.LOG_LEVEL);
-  await connectDatabase(config.MONGODB_URI);
+  await connectDatabase(config.MONGODB_URI, config.STORE_POSTGRES_URL);
   const temporal = await connectTemporalClient(config);
   const stopApi = serveApi({ temporal, config, logger });
   onShutdown(async () => {

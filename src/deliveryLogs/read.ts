@@ -4,6 +4,8 @@
  * deliveryLogKeys), and the attempts in flight.
  */
 import { AttemptInFlight, DeliveryLog, attemptLogId, deliveryLogKeys } from '../db/deliveryLog';
+import { directStore, type DirectStore } from '../db/postgresDirect';
+import { countFinishedRowsSql, finishedRowsSql } from './readSql';
 import { mergePage, newestFirst, type AttemptView, type InFlightRow, type LogRow } from './view';
 
 export interface LogQuery {
@@ -107,6 +109,8 @@ export async function readLogPage(q: LogQuery, at: { now: Date; oldest: Date; ru
   const marks = wantInFlight
     ? (await AttemptInFlight.find(inFlightFilter).lean<InFlightRow[]>()).filter((m) => m.timestamp >= at.runningSince)
     : [];
+  const direct = directStore();
+  if (direct) return readLogPageSql(direct, q, marks);
   // One row more than the page: whether a next page exists is then known.
   const { rows, complete } = wantFinished
     ? await newestRows(
@@ -124,6 +128,31 @@ export async function readLogPage(q: LogQuery, at: { now: Date; oldest: Date; ru
     result: mergePage(rows, inFlight, q.offset, q.limit),
     totalCount: rows.length + inFlight.length,
     exact: complete,
+  };
+}
+
+/**
+ * The page through the store's PostgreSQL: PostgreSQL skips to the offset itself, unless attempts are
+ * in flight (marks sort among the rows, so the rows before the page are read to place them), and
+ * counts the rows.
+ */
+async function readLogPageSql(direct: DirectStore, q: LogQuery, marks: InFlightRow[]): Promise<LogPage> {
+  const filter = { ...q, outcome: q.outcome === 'in_progress' ? undefined : q.outcome };
+  const wantFinished = q.outcome !== 'in_progress';
+  const [rows, counted] = wantFinished
+    ? await Promise.all([
+        marks.length
+          ? finishedRowsSql(direct, filter, 0, q.offset + q.limit)
+          : finishedRowsSql(direct, filter, q.offset, q.limit),
+        countFinishedRowsSql(direct, filter),
+      ])
+    : [[], { count: 0, exact: true }];
+  // After the rows, as above.
+  const inFlight = await unfinished(marks);
+  return {
+    result: marks.length ? mergePage(rows, inFlight, q.offset, q.limit) : mergePage(rows, [], 0, q.limit),
+    totalCount: counted.count + inFlight.length,
+    exact: counted.exact,
   };
 }
 

@@ -2,10 +2,10 @@
  * Data retention (DATA_RETENTION_DAYS): deletes delivery log rows, stored events and failure mails
  * older than the window, across all organizations, so those collections stop growing forever.
  *
- * Deletes by equality on each row's `period` keys (month, day, hour of its timestamp), no TTL index,
- * transaction or $lookup: FerretDB v1 has none of them, and pushes only equalities down to
- * PostgreSQL, where a GIN index serves them (src/stack/postgres.ts); on MongoDB the multikey index
- * on `period` does. Failure mails, few, are deleted by plain time ranges.
+ * On the embedded store, through its PostgreSQL by time ranges (src/db/postgresDirect.ts). Elsewhere
+ * by equality on each row's `period` keys (month, day, hour of its timestamp), no TTL index,
+ * transaction or $lookup (FerretDB v1 has none of them); on MongoDB the multikey index on `period`
+ * serves them. Failure mails, few, are deleted by plain time ranges.
  *
  * Kept whatever their age: in-flight attempt marks (small state the delivery path still acts
  * on), webhooks, keys and organizations.
@@ -14,6 +14,7 @@ import type { Model } from 'mongoose';
 import { DeliveryLog, periodOf } from '../db/deliveryLog';
 import { StoredEvent } from '../db/event';
 import { FailureMail } from '../db/mail';
+import { directStore, jsonbValue, type DirectStore } from '../db/postgresDirect';
 import { RetentionMark } from '../db/retentionMark';
 import type { Logger } from '../logger';
 
@@ -107,13 +108,42 @@ async function deleteOlderInBatches(model: SweptModel, field: string, cutoff: Da
   }
 }
 
+/** Documents per delete: short enough for the delivery path's writes to get in between. */
 const DELETE_BATCH = 5000;
+
+/**
+ * Deletes documents whose `field` is before `cutoff` through the embedded store's PostgreSQL (a B-tree
+ * on the field, src/stack/postgres.ts): oldest first, a batch per statement, no document decoded.
+ */
+async function deleteOlderSql(
+  direct: DirectStore,
+  model: SweptModel,
+  field: string,
+  cutoff: Date,
+  batch: number,
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const [row] = await direct.query<{ n: number }>(
+      model.collection.collectionName,
+      `WITH gone AS (DELETE FROM {table} WHERE ctid = ANY(ARRAY(
+         SELECT ctid FROM {table} WHERE _jsonb->'${field}' < $1::jsonb ORDER BY _jsonb->'${field}' LIMIT $2
+       )) RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+      [jsonbValue(cutoff), batch],
+    );
+    deleted += row?.n ?? 0;
+    if ((row?.n ?? 0) < batch) return deleted;
+  }
+}
 
 /** Deletes everything older than `cutoff` (exclusive) and returns how much went, per collection. */
 export async function deleteDataOlderThan(cutoff: Date, batch = DELETE_BATCH): Promise<RetentionCounts> {
   // One after the other: three at once would only compete with each other and the delivery path.
-  const deliveryLogs = await deleteOlderByPeriod(DeliveryLog, 'timestamp', cutoff);
-  const events = await deleteOlderByPeriod(StoredEvent, 'receivedAt', cutoff);
+  const direct = directStore();
+  const deleteOlder = (model: SweptModel, field: string) =>
+    direct ? deleteOlderSql(direct, model, field, cutoff, batch) : deleteOlderByPeriod(model, field, cutoff);
+  const deliveryLogs = await deleteOlder(DeliveryLog, 'timestamp');
+  const events = await deleteOlder(StoredEvent, 'receivedAt');
   const mails = await deleteOlderInBatches(FailureMail, 'created_at', cutoff, batch);
   return { deliveryLogs, events, mails };
 }

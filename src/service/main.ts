@@ -18,7 +18,7 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger('service', config.LOG_LEVEL);
   installTemporalRuntime(config);
-  await connectDatabase(config.MONGODB_URI);
+  await connectDatabase(config.MONGODB_URI, config.STORE_POSTGRES_URL);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await createDeliveryWorker({ config, logger, connection });

@@ -10,6 +10,7 @@ import {
   initCluster,
   postgresArgs,
   postgresUrl,
+  directPostgresUrl,
   prepareCluster,
   waitForPostgres,
 } from './postgres';
@@ -37,6 +38,8 @@ export interface RunningStack {
   temporalAddress?: string;
   temporalUiUrl?: string;
   mongoUri?: string;
+  /** The PostgreSQL under the embedded store (STORE_POSTGRES_URL), when it runs on one. */
+  storePostgresUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -242,6 +245,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ['-listen-addr', `127.0.0.1:${port}`, '-postgresql-url', postgresUrl(clusterDir)],
           path.join(logs, 'ferretdb.log'),
         );
+        running.storePostgresUrl = directPostgresUrl(clusterDir);
       } else {
         const storeDir = path.join(options.dataDir, 'ferretdb');
         fs.mkdirSync(storeDir, { recursive: true });

@@ -54,20 +54,42 @@ export const MISSING_POSTGRES =
  */
 export const STORE_INDEXES: Record<string, string[]> = {
   '*': ['_id'],
-  deliverylogs: ['logHour', 'logDay', 'period', 'deliveryId'],
-  events: ['incidentId', 'period'],
+  deliverylogs: ['deliveryId'],
+  events: ['incidentId'],
   webhooks: ['organizationId'],
   apikeys: ['keyHash'],
 };
 
 /**
- * SQL that makes STORE_INDEXES on a FerretDB table (`<collection>_<hash>`): a function, an event
+ * B-tree indexes on `(_jsonb->'a', _jsonb->'b', …)` for the service's own SQL (src/db/postgresDirect.ts):
+ * the logs page newest first, whole or by outcome, and retention by time, each one index range scan.
+ */
+export const STORE_BTREE_INDEXES: Record<string, string[][]> = {
+  deliverylogs: [['webhookId', 'timestamp', '_id'], ['webhookId', 'outcome', 'timestamp', '_id'], ['timestamp']],
+  events: [['receivedAt']],
+};
+
+/** GIN indexes of earlier versions that nothing reads any more (each costs every insert): dropped. */
+const RETIRED_GIN_INDEXES: Record<string, string[]> = {
+  deliverylogs: ['logHour', 'logDay', 'period'],
+  events: ['period'],
+};
+
+const sqlString = (v: string) => `'${v.replace(/'/g, "''")}'`;
+
+/**
+ * SQL that makes the indexes above on a FerretDB table (`<collection>_<hash>`): a function, an event
  * trigger calling it for every table created from now on, and one pass over the tables there already
- * are (a cluster from before this list changed). Idempotent.
+ * are (a cluster from before these lists changed). Idempotent.
  */
 export function storeIndexSql(): string {
-  const pairs = Object.entries(STORE_INDEXES).flatMap(([coll, fields]) =>
-    fields.map((f) => `('${coll}', '${f.replace(/'/g, "''")}')`),
+  const pairs = (list: Record<string, string[]>) =>
+    Object.entries(list).flatMap(([coll, fields]) => fields.map((f) => `(${sqlString(coll)}, ${sqlString(f)})`));
+  const btrees = Object.entries(STORE_BTREE_INDEXES).flatMap(([coll, indexes]) =>
+    indexes.map((fields) => {
+      const columns = fields.map((f) => `(_jsonb->${sqlString(f)})`).join(', ');
+      return `(${sqlString(coll)}, ${sqlString(fields.join('_'))}, ${sqlString(columns)})`;
+    }),
   );
   return `
 CREATE OR REPLACE FUNCTION public.hookrelay_index_table(tbl regclass) RETURNS void LANGUAGE plpgsql AS $fn$
@@ -78,10 +100,21 @@ BEGIN
   SELECT n.nspname AS schema, c.relname AS name INTO rel
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
   IF rel.name !~ '^[a-z0-9_.$-]+_[0-9a-f]{8}$' OR rel.schema IN ('public', 'pg_catalog') THEN RETURN; END IF;
-  FOR want IN SELECT * FROM (VALUES ${pairs.join(', ')}) AS w(coll, field) LOOP
+  FOR want IN SELECT * FROM (VALUES ${pairs(STORE_INDEXES).join(', ')}) AS w(coll, field) LOOP
     IF want.coll = '*' OR rel.name ~ ('^' || want.coll || '_[0-9a-f]{8}$') THEN
       EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I USING gin ((_jsonb->%L) jsonb_path_ops)',
         left(rel.name, 40) || '_' || md5(want.field) || '_gin', rel.schema, rel.name, want.field);
+    END IF;
+  END LOOP;
+  FOR want IN SELECT * FROM (VALUES ${pairs(RETIRED_GIN_INDEXES).join(', ')}) AS w(coll, field) LOOP
+    IF rel.name ~ ('^' || want.coll || '_[0-9a-f]{8}$') THEN
+      EXECUTE format('DROP INDEX IF EXISTS %I.%I', rel.schema, left(rel.name, 40) || '_' || md5(want.field) || '_gin');
+    END IF;
+  END LOOP;
+  FOR want IN SELECT * FROM (VALUES ${btrees.join(', ')}) AS w(coll, fields, columns) LOOP
+    IF rel.name ~ ('^' || want.coll || '_[0-9a-f]{8}$') THEN
+      EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I (' || want.columns || ')',
+        left(rel.name, 40) || '_' || md5(want.fields) || '_btree', rel.schema, rel.name);
     END IF;
   END LOOP;
 END $fn$;
@@ -210,6 +243,10 @@ export async function prepareCluster(binDir: string, dir: string): Promise<void>
     file,
   ]);
 }
+
+/** The cluster for the service's own direct reads (src/db/postgresDirect.ts): node-postgres syntax. */
+export const directPostgresUrl = (dir: string) =>
+  `postgres://postgres@/postgres?host=${encodeURIComponent(dir)}&port=${SOCKET_PORT}`;
 
 /** FerretDB's connection string for the cluster in `dir`. */
 export const postgresUrl = (dir: string) =>

@@ -11,7 +11,7 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger('worker', config.LOG_LEVEL);
   installTemporalRuntime(config);
-  await connectDatabase(config.MONGODB_URI);
+  await connectDatabase(config.MONGODB_URI, config.STORE_POSTGRES_URL);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await createDeliveryWorker({ config, logger, connection });
   // The SDK's Runtime already drains the worker on SIGINT/SIGTERM; run() then resolves.

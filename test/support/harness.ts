@@ -46,7 +46,7 @@ export interface Harness {
 
 /** Connects the store and Temporal, and serves the API on 127.0.0.1:0. */
 export async function startHarness(config: Config = testConfig()): Promise<Harness> {
-  await connectDatabase(config.MONGODB_URI);
+  await connectDatabase(config.MONGODB_URI, config.STORE_POSTGRES_URL);
   const temporal = await connectTemporalClient(config);
   const app = createApp({ temporal, config, logger: createLogger('api', 'error') });
   const server: Server = await new Promise((resolve) => {

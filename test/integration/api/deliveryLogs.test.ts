@@ -4,10 +4,15 @@ import { startReceiver, type Receiver } from '../../support/receiver';
 import { createWebhook, deliverEvent, freshEvent, postEvent, until } from '../../support/deliveries';
 import { call, startHarness, startWorker, testConfig, type Harness, type RunningWorker } from '../../support/harness';
 
-describe('GET /v3/extensions/event-webhooks/{id}/logs and /mails', () => {
+// Both ways the page is read: the embedded store's PostgreSQL (STORE_POSTGRES_URL, when the stack runs
+// on one) and mongoose queries (MongoDB, any store).
+const readPaths: [string, string][] = [['mongoose queries', '']];
+if (process.env.STORE_POSTGRES_URL) readPaths.unshift(["the store's PostgreSQL", process.env.STORE_POSTGRES_URL]);
+
+describe.each(readPaths)('GET /v3/extensions/event-webhooks/{id}/logs and /mails, read through %s', (_path, pgUrl) => {
   // No SMTP_URL: failure mails are kept in the store and read through the API. A long delivery
   // timeout: a receiver holds a request open while the test reads the attempt in flight.
-  const config = testConfig({ SMTP_URL: '', DELIVERY_TIMEOUT_MS: '30000' });
+  const config = testConfig({ SMTP_URL: '', DELIVERY_TIMEOUT_MS: '30000', STORE_POSTGRES_URL: pgUrl });
   let h: Harness;
   let worker: RunningWorker;
   let receiver: Receiver;

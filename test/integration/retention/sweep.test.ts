@@ -4,6 +4,7 @@ import { connectDatabase, disconnectDatabase } from '../../../src/db/connect';
 import { AttemptInFlight, DeliveryLog } from '../../../src/db/deliveryLog';
 import { StoredEvent, eventKey } from '../../../src/db/event';
 import { FailureMail } from '../../../src/db/mail';
+import { directStore } from '../../../src/db/postgresDirect';
 import { Organization } from '../../../src/db/organization';
 import { RetentionMark } from '../../../src/db/retentionMark';
 import { Webhook } from '../../../src/db/webhook';
@@ -170,10 +171,21 @@ const silentLogger = () => {
   return logger satisfies Logger;
 };
 
-describe('data retention sweep', () => {
+// Both ways a store is swept: mongoose queries (MongoDB, any store), and the embedded store's
+// PostgreSQL when the stack runs on one (STORE_POSTGRES_URL).
+const sweepPaths: [string, string | undefined][] = [['mongoose queries', undefined]];
+if (process.env.STORE_POSTGRES_URL) sweepPaths.push(["the store's PostgreSQL", process.env.STORE_POSTGRES_URL]);
+
+describe.each(sweepPaths)('data retention sweep through %s', (_path, storePostgresUrl) => {
   beforeAll(async () => {
-    await connectDatabase(testConfig().MONGODB_URI);
+    await connectDatabase(testConfig().MONGODB_URI, storePostgresUrl);
+    expect(directStore() !== null).toBe(storePostgresUrl !== undefined);
   });
+  /** What deletes log rows on this path: watched for batches, broken for a failing sweep. */
+  const logDeletes = () => {
+    const direct = directStore();
+    return direct ? jest.spyOn(direct, 'query') : jest.spyOn(DeliveryLog, 'deleteMany');
+  };
   afterAll(async () => {
     await disconnectDatabase();
   });
@@ -222,7 +234,7 @@ describe('data retention sweep', () => {
   test('when more has expired than one batch, then batches delete all of it and nothing else', async () => {
     // Mails in batches of 3 against 4 expired; logs and events hour by hour (the store refuses a
     // delete of tens of thousands at once, so sweeps go in batches).
-    const deletes = jest.spyOn(DeliveryLog, 'deleteMany');
+    const deletes = logDeletes();
     const counts = await deleteDataOlderThan(KEPT.edge, 3);
     expect(counts).toEqual({ deliveryLogs: 4, events: 4, mails: 4 });
     // Really in batches: a full one of 3 (at least), then the rest.
@@ -297,7 +309,7 @@ describe('data retention sweep', () => {
 
   test('when a sweep fails, then the error is logged, not thrown, and the next sweep deletes', async () => {
     const logger = silentLogger();
-    jest.spyOn(DeliveryLog, 'deleteMany').mockImplementationOnce(() => {
+    logDeletes().mockImplementationOnce(() => {
       throw new Error('store unavailable');
     });
     const stop = runRetentionSweeper({ retentionDays: 30, logger }, 50);
@@ -314,7 +326,7 @@ describe('data retention sweep', () => {
 
   test('when DATA_RETENTION_DAYS is 0, then the sweeper never touches the store', async () => {
     const logger = silentLogger();
-    const deletes = jest.spyOn(DeliveryLog, 'deleteMany');
+    const deletes = logDeletes();
     const stop = runRetentionSweeper({ retentionDays: 0, logger }, 10);
     await new Promise((r) => setTimeout(r, 200));
     await stop();

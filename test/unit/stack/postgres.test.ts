@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startStack } from '../../../src/stack';
-import { STORE_INDEXES, storeIndexSql } from '../../../src/stack/postgres';
+import { STORE_BTREE_INDEXES, STORE_INDEXES, storeIndexSql } from '../../../src/stack/postgres';
 
 describe('the embedded store on PostgreSQL', () => {
   const saved = { ...process.env };
@@ -31,6 +31,17 @@ describe('the embedded store on PostgreSQL', () => {
       for (const field of fields) expect(sql).toContain(`('${collection}', '${field}')`);
     }
     expect(sql).toContain('USING gin ((_jsonb->%L) jsonb_path_ops)');
+    // The direct reads' B-trees, on the very expressions src/deliveryLogs/readSql.ts compares and sorts by.
+    for (const [collection, indexes] of Object.entries(STORE_BTREE_INDEXES)) {
+      for (const fields of indexes) {
+        expect(sql).toContain(
+          `('${collection}', '${fields.join('_')}', '${fields.map((f) => `(_jsonb->''${f}'')`).join(', ')}')`,
+        );
+      }
+    }
+    // Indexes nothing reads any more are dropped from clusters made before.
+    expect(sql).toContain("('deliverylogs', 'logHour')");
+    expect(sql).toContain('DROP INDEX IF EXISTS');
     expect(sql).toContain('CREATE EVENT TRIGGER hookrelay_indexes ON ddl_command_end');
   });
 });
