@@ -128,7 +128,9 @@ function logRow(n: number, at: Date, webhooks: { org: string; id: string }[]) {
   const wh = webhooks[n % webhooks.length];
   const deliveryId = `msg_${n}`;
   const url = 'https://receiver.example/hook';
-  const outcome = n % 50 === 0 ? 'failed' : n % 10 === 0 ? 'retrying' : 'delivered';
+  // By the row's place among its webhook's rows, so every webhook has the same mix.
+  const k = Math.floor(n / webhooks.length);
+  const outcome = k % 50 === 0 ? 'failed' : k % 10 === 0 ? 'retrying' : 'delivered';
   return {
     _id: attemptLogId(deliveryId, url, 1),
     organizationId: wh.org,
@@ -285,7 +287,7 @@ async function main() {
     await connectDatabase(uri, stack.storePostgresUrl);
     // A kept folder is seeded once (a retention measure then deletes only its oldest days).
     const marker = path.join(dataDir, `seeded-${ROWS}-${EVENTS}-${WEBHOOKS}-${ORGS}-${DAYS}`);
-    const seeded = fs.existsSync(marker) && (await DeliveryLog.estimatedDocumentCount()) > 0;
+    const seeded = fs.existsSync(marker) && (await DeliveryLog.exists({})) !== null;
     const now = seeded ? Date.parse(fs.readFileSync(marker, 'utf8')) : Date.now();
     if (!seeded) {
       await DeliveryLog.deleteMany({});

@@ -5,7 +5,7 @@
  */
 import { AttemptInFlight, DeliveryLog, attemptLogId, deliveryLogKeys } from '../db/deliveryLog';
 import { directStore, type DirectStore } from '../db/postgresDirect';
-import { countFinishedRowsSql, finishedRowsSql } from './readSql';
+import { COUNT_AHEAD, countFinishedRowsSql, finishedRowsSql } from './readSql';
 import { mergePage, newestFirst, type AttemptView, type InFlightRow, type LogRow } from './view';
 
 export interface LogQuery {
@@ -134,7 +134,7 @@ export async function readLogPage(q: LogQuery, at: { now: Date; oldest: Date; ru
 /**
  * The page through the store's PostgreSQL: PostgreSQL skips to the offset itself, unless attempts are
  * in flight (marks sort among the rows, so the rows before the page are read to place them), and
- * counts the rows.
+ * counts the rows up to COUNT_AHEAD past the page.
  */
 async function readLogPageSql(direct: DirectStore, q: LogQuery, marks: InFlightRow[]): Promise<LogPage> {
   const filter = { ...q, outcome: q.outcome === 'in_progress' ? undefined : q.outcome };
@@ -144,7 +144,7 @@ async function readLogPageSql(direct: DirectStore, q: LogQuery, marks: InFlightR
         marks.length
           ? finishedRowsSql(direct, filter, 0, q.offset + q.limit)
           : finishedRowsSql(direct, filter, q.offset, q.limit),
-        countFinishedRowsSql(direct, filter),
+        countFinishedRowsSql(direct, filter, q.offset + q.limit + COUNT_AHEAD),
       ])
     : [[], { count: 0, exact: true }];
   // After the rows, as above.

@@ -231,7 +231,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           const tail = fs.readFileSync(postgres.logFile, 'utf8').slice(-3000);
           throw new Error(`PostgreSQL did not start (log ${postgres.logFile}):\n${tail}`);
         });
-        await prepareCluster(pgBinDir, clusterDir);
+        // Indexes missing from a cluster made by an earlier version are built here, once: on a
+        // large store that takes a while, so it is said.
+        const indexing = setTimeout(() => log('stack: building store indexes (once after an upgrade)…'), 2000);
+        await prepareCluster(pgBinDir, clusterDir).finally(() => clearTimeout(indexing));
         if (hasSqliteStore(options.dataDir)) {
           log(
             `\n*** ${path.join(options.dataDir, 'ferretdb')} holds a store from before the PostgreSQL one (FerretDB on ` +

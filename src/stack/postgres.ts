@@ -65,7 +65,13 @@ export const STORE_INDEXES: Record<string, string[]> = {
  * the logs page newest first, whole or by outcome, and retention by time, each one index range scan.
  */
 export const STORE_BTREE_INDEXES: Record<string, string[][]> = {
-  deliverylogs: [['webhookId', 'timestamp', '_id'], ['webhookId', 'outcome', 'timestamp', '_id'], ['timestamp']],
+  // The organization leads (every read names it), so both equalities are index conditions and
+  // PostgreSQL walks the index in order instead of sorting what a misjudged filter left.
+  deliverylogs: [
+    ['organizationId', 'webhookId', 'timestamp', '_id'],
+    ['organizationId', 'webhookId', 'outcome', 'timestamp', '_id'],
+    ['timestamp'],
+  ],
   events: [['receivedAt']],
 };
 
@@ -73,6 +79,11 @@ export const STORE_BTREE_INDEXES: Record<string, string[][]> = {
 const RETIRED_GIN_INDEXES: Record<string, string[]> = {
   deliverylogs: ['logHour', 'logDay', 'period'],
   events: ['period'],
+};
+
+/** B-tree indexes of earlier versions, by their joined field names: dropped. */
+const RETIRED_BTREE_INDEXES: Record<string, string[]> = {
+  deliverylogs: ['webhookId_timestamp__id', 'webhookId_outcome_timestamp__id'],
 };
 
 const sqlString = (v: string) => `'${v.replace(/'/g, "''")}'`;
@@ -109,6 +120,11 @@ BEGIN
   FOR want IN SELECT * FROM (VALUES ${pairs(RETIRED_GIN_INDEXES).join(', ')}) AS w(coll, field) LOOP
     IF rel.name ~ ('^' || want.coll || '_[0-9a-f]{8}$') THEN
       EXECUTE format('DROP INDEX IF EXISTS %I.%I', rel.schema, left(rel.name, 40) || '_' || md5(want.field) || '_gin');
+    END IF;
+  END LOOP;
+  FOR want IN SELECT * FROM (VALUES ${pairs(RETIRED_BTREE_INDEXES).join(', ')}) AS w(coll, fields) LOOP
+    IF rel.name ~ ('^' || want.coll || '_[0-9a-f]{8}$') THEN
+      EXECUTE format('DROP INDEX IF EXISTS %I.%I', rel.schema, left(rel.name, 40) || '_' || md5(want.fields) || '_btree');
     END IF;
   END LOOP;
   FOR want IN SELECT * FROM (VALUES ${btrees.join(', ')}) AS w(coll, fields, columns) LOOP
