@@ -14,7 +14,7 @@ import type { Model } from 'mongoose';
 import { DeliveryLog, periodOf } from '../db/deliveryLog';
 import { StoredEvent } from '../db/event';
 import { FailureMail } from '../db/mail';
-import { directStore, jsonbValue, type DirectStore } from '../db/postgresDirect';
+import { directStore, fieldSql, jsonbValue, type DirectStore } from '../db/postgresDirect';
 import { RetentionMark } from '../db/retentionMark';
 import type { Logger } from '../logger';
 
@@ -123,11 +123,12 @@ async function deleteOlderSql(
   batch: number,
 ): Promise<number> {
   let deleted = 0;
+  const key = fieldSql(model.collection.collectionName, field);
   for (;;) {
     const [row] = await direct.query<{ n: number }>(
       model.collection.collectionName,
       `WITH gone AS (DELETE FROM {table} WHERE ctid = ANY(ARRAY(
-         SELECT ctid FROM {table} WHERE _jsonb->'${field}' < $1::jsonb ORDER BY _jsonb->'${field}' LIMIT $2
+         SELECT ctid FROM {table} WHERE ${key} < $1::jsonb ORDER BY ${key} LIMIT $2
        )) RETURNING 1) SELECT count(*)::int AS n FROM gone`,
       [jsonbValue(cutoff), batch],
     );

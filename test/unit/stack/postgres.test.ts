@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startStack } from '../../../src/stack';
+import { fieldSql } from '../../../src/db/postgresDirect';
 import { STORE_BTREE_INDEXES, STORE_INDEXES, storeIndexSql } from '../../../src/stack/postgres';
 
 describe('the embedded store on PostgreSQL', () => {
@@ -31,14 +32,22 @@ describe('the embedded store on PostgreSQL', () => {
       for (const field of fields) expect(sql).toContain(`('${collection}', '${field}')`);
     }
     expect(sql).toContain('USING gin ((_jsonb->%L) jsonb_path_ops)');
-    // The direct reads' B-trees, on the very expressions src/deliveryLogs/readSql.ts compares and sorts by.
+    // The direct reads' B-trees, on the very columns and expressions src/deliveryLogs/readSql.ts
+    // compares and sorts by (fieldSql), and the key columns they need, generated from the document.
     for (const [collection, indexes] of Object.entries(STORE_BTREE_INDEXES)) {
       for (const fields of indexes) {
         expect(sql).toContain(
-          `('${collection}', '${fields.join('_')}', '${fields.map((f) => `(_jsonb->''${f}'')`).join(', ')}')`,
+          `'${fields.map((f) => `(${fieldSql(collection, f).replaceAll("'", "''")})`).join(', ')}')`,
         );
       }
     }
+    expect(sql).toContain(
+      "('deliverylogs', 'k:organizationId_webhookId_timestamp__id', '(k_organizationid), (k_webhookid), (k_timestamp), (k__id)')",
+    );
+    expect(sql).toContain("('events', 'receivedAt', '(_jsonb->''receivedAt'')')");
+    expect(sql).toContain(
+      "ADD COLUMN IF NOT EXISTS k_timestamp jsonb GENERATED ALWAYS AS (_jsonb->''timestamp'') STORED",
+    );
     // Indexes nothing reads any more are dropped from clusters made before.
     expect(sql).toContain("('deliverylogs', 'logHour')");
     expect(sql).toContain('DROP INDEX IF EXISTS');
