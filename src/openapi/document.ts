@@ -57,9 +57,23 @@ function sharedResponses(op: ApiOperation): Record<number, ApiResponse> {
 const schemaOrRef = (schema: z.ZodType): JsonSchema =>
   schema === errorSchema ? { $ref: '#/components/schemas/Error' } : jsonSchemaOf(schema, 'output');
 
+/** The operationId of `method path` (Express path), unique per route. */
+export const operationIdOf = (method: string, path: string) =>
+  `${method}${path.replace(/[^A-Za-z0-9]+(\w)?/g, (_, c: string = '') => c.toUpperCase())}`;
+
 function responseObject(r: ApiResponse): JsonSchema {
   return {
     description: r.description,
+    ...(r.links
+      ? {
+          links: Object.fromEntries(
+            Object.entries(r.links).map(([name, l]) => [
+              name,
+              { operationId: operationIdOf(l.method, l.path), parameters: l.parameters },
+            ]),
+          ),
+        }
+      : {}),
     ...(r.headers
       ? {
           headers: Object.fromEntries(
@@ -97,7 +111,7 @@ function operationObject(op: ApiOperation): JsonSchema {
   ];
   const responses = { ...sharedResponses(op), ...op.responses };
   return {
-    operationId: `${op.method}${op.path.replace(/[^A-Za-z0-9]+(\w)?/g, (_, c: string = '') => c.toUpperCase())}`,
+    operationId: operationIdOf(op.method, op.path),
     summary: op.summary,
     tags: [op.tag],
     security: op.access === 'public' ? [] : [{ bearerAuth: [] }],
@@ -127,7 +141,13 @@ export interface DocumentInfo {
 /** The whole document; `operations` are every route's declarations. */
 export function openApiDocument(info: DocumentInfo, operations: readonly ApiOperation[]): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
+  const ids = new Set(operations.map((op) => operationIdOf(op.method, op.path)));
   for (const op of operations) {
+    for (const r of Object.values(op.responses)) {
+      for (const l of Object.values(r.links ?? {})) {
+        if (!ids.has(operationIdOf(l.method, l.path))) throw new Error(`link to undeclared ${l.method} ${l.path}`);
+      }
+    }
     const path = openApiPath(op.path);
     paths[path] ??= {};
     if (paths[path][op.method]) throw new Error(`operation ${op.method} ${op.path} declared twice`);

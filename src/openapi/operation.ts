@@ -15,6 +15,11 @@ export interface ApiResponse {
   schema?: z.ZodType;
   /** Response headers the caller may rely on, name → description. */
   headers?: Record<string, string>;
+  /**
+   * OpenAPI links: operations this answer's values feed (a created webhook's id into its reads),
+   * so clients and stateful fuzzers can follow them. Parameters are runtime expressions.
+   */
+  links?: Record<string, { method: ApiOperation['method']; path: string; parameters: Record<string, string> }>;
 }
 
 export interface ApiOperation {

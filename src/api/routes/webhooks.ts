@@ -15,7 +15,7 @@ import {
 } from '../../webhooks/service';
 import { authOf, requireAuth, requireWebhookManager } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
-import type { ApiOperation } from '../../openapi/operation';
+import type { ApiOperation, ApiResponse } from '../../openapi/operation';
 import { dataOf, errorSchema, webhookListSchema, webhookSchema } from '../../openapi/responses';
 import { READ_ONLY_FIELDS, webhookRequestSchema } from '../../webhooks/schema';
 
@@ -104,6 +104,24 @@ export const webhookBodySchema = webhookRequestSchema.extend(
 );
 
 const idParam = { id: "The webhook's id or slug" };
+const ID = { id: '$response.body#/data/id' };
+/** A created webhook's id feeds every route about one webhook. */
+const webhookLinks: ApiResponse['links'] = {
+  read: { method: 'get', path: `${BASE}/:id`, parameters: ID },
+  replace: { method: 'put', path: `${BASE}/:id`, parameters: ID },
+  delete: { method: 'delete', path: `${BASE}/:id`, parameters: ID },
+  enable: { method: 'post', path: `${BASE}/:id/enable`, parameters: ID },
+  disable: { method: 'post', path: `${BASE}/:id/disable`, parameters: ID },
+  rotateSecret: { method: 'post', path: `${BASE}/:id/rotate-secret`, parameters: ID },
+  test: { method: 'post', path: `${BASE}/:id/test`, parameters: ID },
+  logs: { method: 'get', path: `${BASE}/:id/logs`, parameters: ID },
+  mails: { method: 'get', path: `${BASE}/:id/mails`, parameters: ID },
+  fire: {
+    method: 'post',
+    path: '/v3/incidents/:incidentID/actions/webhook/:webhookID',
+    parameters: { webhookID: '$response.body#/data/id' },
+  },
+};
 const notFound = { description: 'No such webhook in the organization', schema: errorSchema };
 const single = (description: string) => ({ description, schema: dataOf(webhookSchema) });
 const conflict = { description: 'Changed by another request meanwhile; read it again and retry', schema: errorSchema };
@@ -126,7 +144,7 @@ export const webhookOperations = (config: Pick<Config, 'SECRET_ROTATION_GRACE_MS
     tag: 'Webhooks',
     access: 'manager',
     body: { schema: webhookBodySchema, required: true },
-    responses: { 201: single('Created, with its signing secret'), 422: invalid },
+    responses: { 201: { ...single('Created, with its signing secret'), links: webhookLinks }, 422: invalid },
   },
   {
     method: 'get',
