@@ -13,6 +13,8 @@ type Operation = { responses: Record<string, { content?: Record<string, { schema
 const newAjv = () => {
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);
+  // A format the OpenAPI schema uses for media types; ajv-formats does not know it.
+  ajv.addFormat('media-range', true);
   return ajv;
 };
 
