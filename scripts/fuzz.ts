@@ -120,29 +120,25 @@ async function main(): Promise<number> {
     const key = await createKey({ org: 'fuzz', role: 'owner', permissions: [], teams: ['fuzz-team'] });
     await disconnectDatabase();
 
-    service = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--import', './scripts/lib/fuzzNetworkGuard.ts', 'src/service/main.ts'],
-      {
-        cwd: root,
-        stdio: ['ignore', 'inherit', 'inherit'],
-        env: {
-          ...process.env,
-          PORT: String(apiPort),
-          HOST: '127.0.0.1',
-          TEMPORAL_ADDRESS: stack.temporalAddress,
-          MONGODB_URI: stack.mongoUri,
-          STORE_POSTGRES_URL: stack.storePostgresUrl,
-          // Made-up URLs are refused as they would be in production; the guard keeps the rest local.
-          ALLOW_PRIVATE_TARGETS: 'false',
-          // One client address sends everything, including keys the fuzzer mangles.
-          AUTH_FAILURE_LIMIT: '0',
-          RETRY_INITIAL_INTERVAL_MS: '100',
-          DELIVERY_TIMEOUT_MS: '3000',
-          LOG_LEVEL: process.env.LOG_LEVEL || 'error',
-        },
+    service = spawn(process.execPath, ['--import', 'tsx', 'scripts/lib/fuzzService.ts'], {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        ...process.env,
+        PORT: String(apiPort),
+        HOST: '127.0.0.1',
+        TEMPORAL_ADDRESS: stack.temporalAddress,
+        MONGODB_URI: stack.mongoUri,
+        STORE_POSTGRES_URL: stack.storePostgresUrl,
+        // Made-up URLs are refused as they would be in production; the guard keeps the rest local.
+        ALLOW_PRIVATE_TARGETS: 'false',
+        // One client address sends everything, including keys the fuzzer mangles.
+        AUTH_FAILURE_LIMIT: '0',
+        RETRY_INITIAL_INTERVAL_MS: '100',
+        DELIVERY_TIMEOUT_MS: '3000',
+        LOG_LEVEL: process.env.LOG_LEVEL || 'error',
       },
-    );
+    });
     await waitReady(`http://127.0.0.1:${apiPort}/readyz`, service);
     const tally: Tally = { total: 0, byStatus: new Map(), serverErrors: [] };
     relay = countingRelay(apiPort, tally);

@@ -1,5 +1,5 @@
 /**
- * Loaded (`--import`) into the service `npm run fuzz` runs: the fuzzer makes up webhook URLs, and
+ * Loaded first by fuzzService.ts into the service `npm run fuzz` runs: the fuzzer makes up webhook URLs, and
  * test sends and deliveries would call them. This keeps every outgoing connection on this
  * machine: names other than localhost do not resolve, and addresses other than loopback are
  * refused at connect. A fuzz run's guard only, never loaded in production.
