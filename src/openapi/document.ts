@@ -120,7 +120,12 @@ function operationObject(op: ApiOperation): JsonSchema {
       ? {
           requestBody: {
             required: op.body.required,
-            content: { 'application/json': { schema: jsonSchemaOf(op.body.schema, 'input') } },
+            content: {
+              'application/json': {
+                schema: jsonSchemaOf(op.body.schema, 'input'),
+                ...(op.body.example === undefined ? {} : { example: op.body.example }),
+              },
+            },
           },
         }
       : {}),

@@ -33,8 +33,11 @@ export interface ApiOperation {
   params?: Record<string, string>;
   /** The object schema the route parses `req.query` with. */
   query?: z.ZodObject;
-  /** The schema the route parses the body with; `required: false` for an optional body. */
-  body?: { schema: z.ZodType; required: boolean };
+  /**
+   * The schema the route parses the body with; `required: false` for an optional body. `example`:
+   * a body the route accepts (a unit test parses it with `schema`), which clients and fuzzers start from.
+   */
+  body?: { schema: z.ZodType; required: boolean; example?: unknown };
   /** The answers specific to this route; the shared error answers are added by the document. */
   responses: Record<number, ApiResponse>;
 }

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import { acceptEvent } from '../../events/accept';
 import { eventEnvelopeSchema } from '../../events/schema';
+import { sampleEvent } from '../../payloads/samples';
 import { authOf, requireAuth } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
 import type { ApiOperation } from '../../openapi/operation';
@@ -32,7 +33,7 @@ export const eventOperations: ApiOperation[] = [
     summary: 'Accept one v2 event envelope (event.id is the idempotency key)',
     tag: 'Events',
     access: 'key',
-    body: { schema: eventEnvelopeSchema, required: true },
+    body: { schema: eventEnvelopeSchema, required: true, example: sampleEvent('incident.triggered') },
     responses: {
       202: { description: 'Accepted (or a repeat: duplicate true)', schema: dataOf(acceptedEventSchema) },
     },

@@ -143,7 +143,11 @@ export const incidentOperations: ApiOperation[] = [
     tag: 'Manual fire',
     access: 'key',
     params: { incidentID: 'The incident', webhookID: "The manual webhook's id or slug" },
-    body: { schema: fireBody, required: false },
+    body: {
+      schema: fireBody,
+      required: false,
+      example: { incident: { message: 'Disk full on db-1' }, team: { id: 'sre', name: 'SRE' } },
+    },
     responses: {
       200: {
         description: "Started; the webhook in Squadcast's shape",

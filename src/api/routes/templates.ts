@@ -116,7 +116,11 @@ export const templateOperations: ApiOperation[] = [
     summary: 'Render a Jsonnet template against the sample of one event',
     tag: 'Templates',
     access: 'manager',
-    body: { schema: validateBody, required: true },
+    body: {
+      schema: validateBody,
+      required: true,
+      example: { language: 'jsonnet', custom_payload: '{ text: root.data.resource_data.message }', version: 'v2' },
+    },
     responses: {
       200: { description: 'Rendered, or where it failed (valid: false)', schema: dataOf(templateValidationSchema) },
       422: { description: 'Not jsonnet, or an unknown event type', schema: errorSchema },

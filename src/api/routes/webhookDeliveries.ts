@@ -17,7 +17,7 @@ import { authOf, requireAuth, requireWebhookManager } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
 import type { ApiOperation } from '../../openapi/operation';
 import { dataOf, errorSchema, logPageSchema, mailListSchema, testResultSchema } from '../../openapi/responses';
-import { webhookBodySchema } from './webhooks';
+import { WEBHOOK_EXAMPLE, webhookBodySchema } from './webhooks';
 
 const BASE = '/v3/extensions/event-webhooks';
 /** The webhook id that test sends of unsaved configs are logged under. */
@@ -187,7 +187,7 @@ export const webhookDeliveryOperations: ApiOperation[] = [
     summary: 'Send one real request per URL of an unsaved webhook config',
     tag: 'Deliveries',
     access: 'manager',
-    body: { schema: webhookBodySchema, required: true },
+    body: { schema: webhookBodySchema, required: true, example: WEBHOOK_EXAMPLE },
     responses: {
       200: { description: 'What each URL answered', schema: dataOf(testResultSchema) },
       422: {

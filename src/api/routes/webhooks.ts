@@ -103,6 +103,18 @@ export const webhookBodySchema = webhookRequestSchema.extend(
   Object.fromEntries(READ_ONLY_FIELDS.map((k) => [k, z.unknown().optional().describe('read-only; ignored')])),
 );
 
+/** A body the create, replace and test routes accept (test/unit/openapi parses it). */
+export const WEBHOOK_EXAMPLE = {
+  name: 'On-call Slack channel',
+  trigger_type: 'automatic',
+  version: 'v2',
+  triggers: [{ event_class: 'incident', event_type: 'incident.triggered' }],
+  urls: [{ url: 'https://hooks.example.com/incidents', method: 'POST' }],
+  header: { 'X-Team': 'sre' },
+  max_retry: 3,
+  mail_ids: ['oncall@example.com'],
+};
+
 const idParam = { id: "The webhook's id or slug" };
 const ID = { id: '$response.body#/data/id' };
 /** A created webhook's id feeds every route about one webhook. */
@@ -143,7 +155,7 @@ export const webhookOperations = (config: Pick<Config, 'SECRET_ROTATION_GRACE_MS
     summary: 'Create a webhook',
     tag: 'Webhooks',
     access: 'manager',
-    body: { schema: webhookBodySchema, required: true },
+    body: { schema: webhookBodySchema, required: true, example: WEBHOOK_EXAMPLE },
     responses: { 201: { ...single('Created, with its signing secret'), links: webhookLinks }, 422: invalid },
   },
   {
@@ -162,7 +174,7 @@ export const webhookOperations = (config: Pick<Config, 'SECRET_ROTATION_GRACE_MS
     tag: 'Webhooks',
     access: 'manager',
     params: idParam,
-    body: { schema: webhookBodySchema, required: true },
+    body: { schema: webhookBodySchema, required: true, example: WEBHOOK_EXAMPLE },
     responses: { 200: single('Replaced'), 404: notFound, 409: conflict, 422: invalid },
   },
   {
@@ -190,7 +202,7 @@ export const webhookOperations = (config: Pick<Config, 'SECRET_ROTATION_GRACE_MS
     tag: 'Webhooks',
     access: 'manager',
     params: idParam,
-    body: { schema: rotateBodySchema(config.SECRET_ROTATION_GRACE_MS), required: false },
+    body: { schema: rotateBodySchema(config.SECRET_ROTATION_GRACE_MS), required: false, example: { grace_ms: 0 } },
     responses: { 200: single('Rotated, with the new secret'), 404: notFound, 409: conflict },
   },
 ];

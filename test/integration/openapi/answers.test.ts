@@ -174,6 +174,38 @@ describe('GET /openapi.json and real answers against it', () => {
     await conforming('DELETE', `${BASE}/{id}`, `${BASE}/${id}`, { key: owner.key }, 204);
   });
 
+  test('when the document’s example bodies are sent, then the API accepts them', async () => {
+    const ops = doc.paths;
+    const example = (path: string, method: string) => ops[path][method].requestBody.content['application/json'].example;
+    const created = await conforming('POST', BASE, BASE, { key: owner.key, body: example(BASE, 'post') }, 201);
+    const id = created.body.data.id;
+    await conforming(
+      'PUT',
+      `${BASE}/{id}`,
+      `${BASE}/${id}`,
+      { key: owner.key, body: example(`${BASE}/{id}`, 'put') },
+      200,
+    );
+    const rotate = `${BASE}/{id}/rotate-secret`;
+    await conforming(
+      'POST',
+      rotate,
+      `${BASE}/${id}/rotate-secret`,
+      { key: owner.key, body: example(rotate, 'post') },
+      200,
+    );
+    const validate = `${BASE}/payload/validate`;
+    const rendered = await conforming(
+      'POST',
+      validate,
+      validate,
+      { key: owner.key, body: example(validate, 'post') },
+      200,
+    );
+    expect(rendered.body.data.valid).toBe(true);
+    await conforming('POST', '/v3/events', '/v3/events', { key: owner.key, body: example('/v3/events', 'post') }, 202);
+  });
+
   test('when the read-only routes are called, then their answers match the document', async () => {
     await conforming('GET', '/healthz', '/healthz', {}, 200);
     await conforming('GET', '/readyz', '/readyz', {}, 200);

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
 import { createApp } from '../../../src/api/app';
-import { apiDocument } from '../../../src/api/routes/openapi';
+import { apiDocument, apiOperations } from '../../../src/api/routes/openapi';
 import { CONSOLE_PATH } from '../../../src/console/server';
 import { loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/logger';
@@ -79,5 +79,20 @@ describe('the OpenAPI document', () => {
       properties: { grace_ms: { maximum: config.SECRET_ROTATION_GRACE_MS } },
       additionalProperties: false,
     });
+  });
+});
+
+describe('the examples of the OpenAPI document', () => {
+  test('when a route declares an example body, then the route’s own schema accepts it', () => {
+    const withExamples = apiOperations(config).filter((op) => op.body?.example !== undefined);
+    expect(withExamples.length).toBeGreaterThanOrEqual(6);
+    for (const op of withExamples) {
+      const parsed = op.body!.schema.safeParse(op.body!.example);
+      expect({ op: `${op.method} ${op.path}`, ok: parsed.success, error: parsed.error?.issues }).toEqual({
+        op: `${op.method} ${op.path}`,
+        ok: true,
+        error: undefined,
+      });
+    }
   });
 });
