@@ -13,6 +13,7 @@ import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { meRoutes } from './routes/me';
+import { openApiRoutes } from './routes/openapi';
 import { templateRoutes } from './routes/templates';
 import { webhookDeliveryRoutes } from './routes/webhookDeliveries';
 import { webhookRoutes } from './routes/webhooks';
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(limitAuthFailures(deps.config));
   app.use(consoleRoutes(deps.config, deps.logger));
   app.use(healthRoutes(deps.temporal, deps.logger));
+  app.use(openApiRoutes(deps.config));
   // After the health routes, which must answer however busy the rest is, and before bodies are
   // parsed, so a refusal costs next to nothing.
   app.use(admissionControl(deps.config, deps.backlog));

@@ -68,6 +68,9 @@ export const READ_ONLY_FIELDS = [
   'created_at',
   'updated_at',
   'secret',
+  // Derived from custom_payload_template_slug (serialize.ts); missing here, a webhook read back
+  // and PUT unchanged was refused with 400 (found by test/integration/openapi).
+  'custom_payload_template_name',
 ] as const;
 
 export type ParsedRequest = { ok: true; value: WebhookRequest } | { ok: false; errors: FieldError[] };

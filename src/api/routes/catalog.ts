@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { EVENT_CATALOG } from '../../shared/catalog';
 import { requireAuth } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
+import type { ApiOperation } from '../../openapi/operation';
+import { catalogSchema, dataOf } from '../../openapi/responses';
 
 const query = z.object({ version: z.enum(['v1', 'v2']).default('v2') });
 
@@ -20,3 +22,15 @@ export function catalogRoutes(): Router {
   });
   return router;
 }
+
+export const catalogOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/v3/extensions/event-webhooks/events',
+    summary: 'The events a webhook of a version may subscribe to',
+    tag: 'Catalog',
+    access: 'key',
+    query,
+    responses: { 200: { description: 'The event catalog', schema: dataOf(catalogSchema) } },
+  },
+];

@@ -3,8 +3,11 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import { acceptEvent } from '../../events/accept';
 import { eventEnvelopeSchema } from '../../events/schema';
+import { sampleEvent } from '../../payloads/samples';
 import { authOf, requireAuth } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
+import type { ApiOperation } from '../../openapi/operation';
+import { acceptedEventSchema, dataOf } from '../../openapi/responses';
 
 /** `POST /v3/events`: an event producer hands over one v2 envelope; 202 once it is durable. */
 export function eventRoutes(deps: { temporal: Client; config: Config; eagerStart?: boolean }): Router {
@@ -22,3 +25,17 @@ export function eventRoutes(deps: { temporal: Client; config: Config; eagerStart
   });
   return router;
 }
+
+export const eventOperations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/v3/events',
+    summary: 'Accept one v2 event envelope (event.id is the idempotency key)',
+    tag: 'Events',
+    access: 'key',
+    body: { schema: eventEnvelopeSchema, required: true, example: sampleEvent('incident.triggered') },
+    responses: {
+      202: { description: 'Accepted (or a repeat: duplicate true)', schema: dataOf(acceptedEventSchema) },
+    },
+  },
+];

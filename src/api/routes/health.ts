@@ -3,6 +3,8 @@ import type { Client } from '@temporalio/client';
 import { pingDatabase } from '../../db/connect';
 import type { Logger } from '../../logger';
 import { RETRY_AFTER_SECONDS } from '../errors';
+import type { ApiOperation } from '../../openapi/operation';
+import { healthSchema, readinessSchema } from '../../openapi/responses';
 
 /**
  * `/healthz`: the process is up. `/readyz`: Temporal and the store answer (503 naming which does
@@ -46,3 +48,29 @@ async function check(name: string, probe: () => Promise<unknown>, timeoutMs = 30
     clearTimeout(timer);
   }
 }
+
+export const healthOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'The process is up',
+    tag: 'Health',
+    access: 'public',
+    responses: { 200: { description: 'Up', schema: healthSchema } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Temporal and the store answer',
+    tag: 'Health',
+    access: 'public',
+    responses: {
+      200: { description: 'Ready', schema: readinessSchema },
+      503: {
+        description: 'A check failed (named in checks)',
+        schema: readinessSchema,
+        headers: { 'Retry-After': 'Seconds to wait before trying again' },
+      },
+    },
+  },
+];

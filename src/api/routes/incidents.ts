@@ -15,6 +15,8 @@ import type { AuthContext, EventEnvelopeV2, JsonObject } from '../../shared/type
 import { authOf, requireAuth } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
 import { MAX_JSON_DEPTH, fieldNestedTooDeep } from '../../shared/json';
+import type { ApiOperation } from '../../openapi/operation';
+import { dataOf, errorSchema, firedWebhookSchema } from '../../openapi/responses';
 
 const fireBody = z
   .strictObject({
@@ -132,3 +134,34 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
   });
   return router;
 }
+
+export const incidentOperations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/v3/incidents/:incidentID/actions/webhook/:webhookID',
+    summary: 'Fire a manual webhook for an incident',
+    tag: 'Manual fire',
+    access: 'key',
+    params: { incidentID: 'The incident', webhookID: "The manual webhook's id or slug" },
+    body: {
+      schema: fireBody,
+      required: false,
+      example: { incident: { message: 'Disk full on db-1' }, team: { id: 'sre', name: 'SRE' } },
+    },
+    responses: {
+      200: {
+        description: "Started; the webhook in Squadcast's shape",
+        schema: dataOf(firedWebhookSchema),
+        headers: {
+          [FIRE_HEADERS.fireId]: "The fire's id",
+          [FIRE_HEADERS.eventId]: 'The event id it was sent as',
+          [FIRE_HEADERS.workflowId]: 'The Temporal workflow id',
+          [FIRE_HEADERS.runId]: 'The Temporal run id',
+        },
+      },
+      403: { description: 'The caller is not in a team this webhook is configured for', schema: errorSchema },
+      404: { description: 'No such webhook, or no event seen for the incident', schema: errorSchema },
+      422: { description: 'The webhook is disabled', schema: errorSchema },
+    },
+  },
+];

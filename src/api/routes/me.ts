@@ -2,6 +2,8 @@ import { Router } from 'express';
 import { canManageWebhooks } from '../../access/keys';
 import { Team } from '../../db/team';
 import { authOf, requireAuth } from '../auth';
+import type { ApiOperation } from '../../openapi/operation';
+import { dataOf, meSchema, teamsSchema } from '../../openapi/responses';
 
 /**
  * `GET /v3/me`: who the key acts as (role, permissions, teams), so a client such as the web console
@@ -33,3 +35,22 @@ export function meRoutes(): Router {
   });
   return router;
 }
+
+export const meOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/v3/me',
+    summary: 'Who the key acts as: organization, role, permissions, teams',
+    tag: 'Access',
+    access: 'key',
+    responses: { 200: { description: 'The caller', schema: dataOf(meSchema) } },
+  },
+  {
+    method: 'get',
+    path: '/v3/teams',
+    summary: "The organization's teams",
+    tag: 'Access',
+    access: 'key',
+    responses: { 200: { description: 'Teams by name', schema: dataOf(teamsSchema) } },
+  },
+];

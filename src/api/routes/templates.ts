@@ -8,6 +8,14 @@ import { validateTemplate } from '../../templates/validate';
 import { MAX_TEMPLATE_CHARS } from '../../webhooks/schema';
 import { requireAuth, requireWebhookManager } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
+import type { ApiOperation } from '../../openapi/operation';
+import {
+  dataOf,
+  errorSchema,
+  templateSchema,
+  templateSummarySchema,
+  templateValidationSchema,
+} from '../../openapi/responses';
 
 // Strict like every other body: a misspelt or unsupported field (say `sample`) is refused, not ignored.
 const validateBody = z.strictObject({
@@ -78,3 +86,44 @@ export function templateRoutes(config: Config): Router {
 
   return router;
 }
+
+export const templateOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/v3/extensions/event-webhooks/templates',
+    summary: 'The template library',
+    tag: 'Templates',
+    access: 'key',
+    responses: {
+      200: { description: 'Every library template, without its code', schema: dataOf(z.array(templateSummarySchema)) },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v3/extensions/event-webhooks/templates/:slug',
+    summary: 'One library template, with its code',
+    tag: 'Templates',
+    access: 'key',
+    params: { slug: "The template's slug" },
+    responses: {
+      200: { description: 'The template', schema: dataOf(templateSchema) },
+      404: { description: 'No such template', schema: errorSchema },
+    },
+  },
+  {
+    method: 'post',
+    path: '/v3/extensions/event-webhooks/payload/validate',
+    summary: 'Render a Jsonnet template against the sample of one event',
+    tag: 'Templates',
+    access: 'manager',
+    body: {
+      schema: validateBody,
+      required: true,
+      example: { language: 'jsonnet', custom_payload: '{ text: root.data.resource_data.message }', version: 'v2' },
+    },
+    responses: {
+      200: { description: 'Rendered, or where it failed (valid: false)', schema: dataOf(templateValidationSchema) },
+      422: { description: 'Not jsonnet, or an unknown event type', schema: errorSchema },
+    },
+  },
+];

@@ -15,6 +15,9 @@ import { ATTEMPT_TIMEOUT_MARGIN_MS } from '../../shared/delivery';
 import type { WebhookVersion } from '../../shared/types';
 import { authOf, requireAuth, requireWebhookManager } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
+import type { ApiOperation } from '../../openapi/operation';
+import { dataOf, errorSchema, logPageSchema, mailListSchema, testResultSchema } from '../../openapi/responses';
+import { WEBHOOK_EXAMPLE, webhookBodySchema } from './webhooks';
 
 const BASE = '/v3/extensions/event-webhooks';
 /** The webhook id that test sends of unsaved configs are logged under. */
@@ -173,3 +176,56 @@ export function webhookDeliveryRoutes(deps: { config: Config }): Router {
 
 const latest = (...dates: (Date | null | undefined)[]): Date =>
   new Date(Math.max(0, ...dates.map((d) => (d ? d.getTime() : 0))));
+
+const idParam = { id: "The webhook's id or slug" };
+const notFound = { description: 'No such webhook in the organization', schema: errorSchema };
+
+export const webhookDeliveryOperations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: `${BASE}/test`,
+    summary: 'Send one real request per URL of an unsaved webhook config',
+    tag: 'Deliveries',
+    access: 'manager',
+    body: { schema: webhookBodySchema, required: true, example: WEBHOOK_EXAMPLE },
+    responses: {
+      200: { description: 'What each URL answered', schema: dataOf(testResultSchema) },
+      422: {
+        description: 'The config is invalid (a refused URL, a template that does not render…)',
+        schema: errorSchema,
+      },
+    },
+  },
+  {
+    method: 'post',
+    path: `${BASE}/:id/test`,
+    summary: 'Send one real request per URL of a saved webhook',
+    tag: 'Deliveries',
+    access: 'manager',
+    params: idParam,
+    responses: {
+      200: { description: 'What each URL answered', schema: dataOf(testResultSchema) },
+      404: notFound,
+      422: { description: 'The custom payload does not render', schema: errorSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: `${BASE}/:id/logs`,
+    summary: 'Every delivery attempt of the webhook, newest first, in flight too',
+    tag: 'Deliveries',
+    access: 'manager',
+    params: idParam,
+    query: logQuery,
+    responses: { 200: { description: 'A page of attempts', schema: dataOf(logPageSchema) }, 404: notFound },
+  },
+  {
+    method: 'get',
+    path: `${BASE}/:id/mails`,
+    summary: 'Failure mails of the webhook (sent, or kept without SMTP)',
+    tag: 'Deliveries',
+    access: 'manager',
+    params: idParam,
+    responses: { 200: { description: 'The newest 100 mails', schema: dataOf(mailListSchema) }, 404: notFound },
+  },
+];

@@ -15,6 +15,9 @@ import {
 } from '../../webhooks/service';
 import { authOf, requireAuth, requireWebhookManager } from '../auth';
 import { AppError, fieldErrors } from '../../shared/errors';
+import type { ApiOperation, ApiResponse } from '../../openapi/operation';
+import { dataOf, errorSchema, webhookListSchema, webhookSchema } from '../../openapi/responses';
+import { READ_ONLY_FIELDS, webhookRequestSchema } from '../../webhooks/schema';
 
 const BASE = '/v3/extensions/event-webhooks';
 
@@ -74,11 +77,7 @@ export function webhookRoutes(config: Config): Router {
     });
   }
 
-  // `grace_ms`: how long the previous secrets keep signing, up to SECRET_ROTATION_GRACE_MS; 0
-  // retires them at once (a leaked secret).
-  const rotateBody = z
-    .strictObject({ grace_ms: z.number().int().min(0).max(config.SECRET_ROTATION_GRACE_MS).optional() })
-    .optional();
+  const rotateBody = rotateBodySchema(config.SECRET_ROTATION_GRACE_MS);
   router.post(`${BASE}/:id/rotate-secret`, ...manager, async (req, res) => {
     const parsed = rotateBody.safeParse(req.body && Object.keys(req.body).length ? req.body : undefined);
     if (!parsed.success) throw AppError.badRequest('invalid request body', fieldErrors(parsed.error));
@@ -88,3 +87,122 @@ export function webhookRoutes(config: Config): Router {
 
   return router;
 }
+
+/**
+ * `grace_ms`: how long the previous secrets keep signing, up to SECRET_ROTATION_GRACE_MS; 0
+ * retires them at once (a leaked secret).
+ */
+const rotateBodySchema = (maxGraceMs: number) =>
+  z.strictObject({ grace_ms: z.number().int().min(0).max(maxGraceMs).optional() }).optional();
+
+/**
+ * The create/replace body as parseWebhookRequest takes it: the request schema, plus the fields
+ * answers add, which a body read back and sent again may carry (they are ignored).
+ */
+export const webhookBodySchema = webhookRequestSchema.extend(
+  Object.fromEntries(READ_ONLY_FIELDS.map((k) => [k, z.unknown().optional().describe('read-only; ignored')])),
+);
+
+/** A body the create, replace and test routes accept (test/unit/openapi parses it). */
+export const WEBHOOK_EXAMPLE = {
+  name: 'On-call Slack channel',
+  trigger_type: 'automatic',
+  version: 'v2',
+  triggers: [{ event_class: 'incident', event_type: 'incident.triggered' }],
+  urls: [{ url: 'https://hooks.example.com/incidents', method: 'POST' }],
+  header: { 'X-Team': 'sre' },
+  max_retry: 3,
+  mail_ids: ['oncall@example.com'],
+};
+
+const idParam = { id: "The webhook's id or slug" };
+const ID = { id: '$response.body#/data/id' };
+/** A created webhook's id feeds every route about one webhook. */
+const webhookLinks: ApiResponse['links'] = {
+  read: { method: 'get', path: `${BASE}/:id`, parameters: ID },
+  replace: { method: 'put', path: `${BASE}/:id`, parameters: ID },
+  delete: { method: 'delete', path: `${BASE}/:id`, parameters: ID },
+  enable: { method: 'post', path: `${BASE}/:id/enable`, parameters: ID },
+  disable: { method: 'post', path: `${BASE}/:id/disable`, parameters: ID },
+  rotateSecret: { method: 'post', path: `${BASE}/:id/rotate-secret`, parameters: ID },
+  test: { method: 'post', path: `${BASE}/:id/test`, parameters: ID },
+  logs: { method: 'get', path: `${BASE}/:id/logs`, parameters: ID },
+  mails: { method: 'get', path: `${BASE}/:id/mails`, parameters: ID },
+  fire: {
+    method: 'post',
+    path: '/v3/incidents/:incidentID/actions/webhook/:webhookID',
+    parameters: { webhookID: '$response.body#/data/id' },
+  },
+};
+const notFound = { description: 'No such webhook in the organization', schema: errorSchema };
+const single = (description: string) => ({ description, schema: dataOf(webhookSchema) });
+const conflict = { description: 'Changed by another request meanwhile; read it again and retry', schema: errorSchema };
+const invalid = { description: 'Well formed but not acceptable (each bad field named)', schema: errorSchema };
+
+export const webhookOperations = (config: Pick<Config, 'SECRET_ROTATION_GRACE_MS'>): ApiOperation[] => [
+  {
+    method: 'get',
+    path: BASE,
+    summary: 'List webhooks (plain users: the manual webhooks they may fire)',
+    tag: 'Webhooks',
+    access: 'key',
+    query: listQuery,
+    responses: { 200: { description: 'A page of webhooks', schema: dataOf(webhookListSchema) } },
+  },
+  {
+    method: 'post',
+    path: BASE,
+    summary: 'Create a webhook',
+    tag: 'Webhooks',
+    access: 'manager',
+    body: { schema: webhookBodySchema, required: true, example: WEBHOOK_EXAMPLE },
+    responses: { 201: { ...single('Created, with its signing secret'), links: webhookLinks }, 422: invalid },
+  },
+  {
+    method: 'get',
+    path: `${BASE}/:id`,
+    summary: 'Read one webhook',
+    tag: 'Webhooks',
+    access: 'manager',
+    params: idParam,
+    responses: { 200: single('The webhook, with its signing secret'), 404: notFound },
+  },
+  {
+    method: 'put',
+    path: `${BASE}/:id`,
+    summary: 'Replace a webhook',
+    tag: 'Webhooks',
+    access: 'manager',
+    params: idParam,
+    body: { schema: webhookBodySchema, required: true, example: WEBHOOK_EXAMPLE },
+    responses: { 200: single('Replaced'), 404: notFound, 409: conflict, 422: invalid },
+  },
+  {
+    method: 'delete',
+    path: `${BASE}/:id`,
+    summary: 'Delete a webhook',
+    tag: 'Webhooks',
+    access: 'manager',
+    params: idParam,
+    responses: { 204: { description: 'Deleted' }, 404: notFound },
+  },
+  ...(['enable', 'disable'] as const).map((action): ApiOperation => ({
+    method: 'post',
+    path: `${BASE}/:id/${action}`,
+    summary: `${action === 'enable' ? 'Enable' : 'Disable'} a webhook`,
+    tag: 'Webhooks',
+    access: 'manager',
+    params: idParam,
+    responses: { 200: single(`${action === 'enable' ? 'Enabled' : 'Disabled'}`), 404: notFound },
+  })),
+  {
+    method: 'post',
+    path: `${BASE}/:id/rotate-secret`,
+    summary: 'A new signing secret; the previous ones sign on for grace_ms',
+    tag: 'Webhooks',
+    access: 'manager',
+    params: idParam,
+    body: { schema: rotateBodySchema(config.SECRET_ROTATION_GRACE_MS), required: false, example: { grace_ms: 0 } },
+    responses: { 200: single('Rotated, with the new secret'), 404: notFound, 409: conflict },
+  },
+];
