@@ -68,6 +68,8 @@ export const READ_ONLY_FIELDS = [
   'created_at',
   'updated_at',
   'secret',
+  'disabled_reason',
+  'disabled_at',
 ] as const;
 
 export type ParsedRequest = { ok: true; value: WebhookRequest } | { ok: false; errors: FieldError[] };
