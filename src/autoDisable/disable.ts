@@ -3,6 +3,7 @@
  * `disabled_reason`) while the webhook has other URLs still delivering, else the webhook itself
  * (`enabled: false` with the same two fields). Re-enabling clears both.
  */
+import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
 
 export interface DisabledOn {
@@ -36,10 +37,13 @@ export async function disableUrl(
   reason: string,
 ): Promise<DisabledOn | 'gone'> {
   for (let tries = 0; tries < WRITE_TRIES; tries++) {
-    const doc = await Webhook.findOne(
-      { _id: target.webhookId, organizationId: target.organizationId },
-      { name: 1, mail_ids: 1, urls: 1, enabled: 1, disabled_at: 1, updated_at: 1 },
-    ).lean();
+    const doc = await findOwnedById(Webhook, target.webhookId, target.organizationId, {
+      name: 1,
+      mail_ids: 1,
+      urls: 1,
+      disabled_at: 1,
+      updated_at: 1,
+    });
     if (!doc) return 'gone';
     const urls = (doc.urls ?? []) as UrlEntry[];
     const entry = urls.find((u) => u.url === target.url);
