@@ -2,13 +2,14 @@
  * Auto-disable: what happens after a delivery's final outcome. A failed delivery counts into its
  * URL's streak; a streak that has lasted AUTO_DISABLE_AFTER with at least AUTO_DISABLE_MIN_FAILURES
  * failed deliveries disables the URL (or its webhook) and mails the webhook's failure addresses,
- * once however many workers race. A delivered one ends the streak.
+ * once however many workers race (the disable is claimed by an insert on a unique `_id`). A
+ * delivered one ends the streak.
  */
 import type { Config } from '../config';
 import type { Mailer } from '../mail/mailer';
 import { disableUrl } from './disable';
 import { sendDisableMail } from './mail';
-import { claimDisable, countFailure, resetAfterSuccess, type Streak } from './streaks';
+import { claimDisable, countFailure, markDisabled, resetAfterSuccess, type Streak } from './streaks';
 
 export type AutoDisableConfig = Pick<Config, 'AUTO_DISABLE_AFTER' | 'AUTO_DISABLE_MIN_FAILURES'>;
 
@@ -63,16 +64,17 @@ export async function afterFinalFailure(
   const now = deps.now ?? new Date();
   const streak = await countFailure({ ...f, at: now });
   if (!streak) return 'counted';
-  let claimed = streak.disabledAt && streak.disabledBy === f.deliveryId ? streak : null;
-  if (!claimed && isDue(streak, deps.config, now)) {
-    claimed = await claimDisable(streak, {
-      deliveryId: f.deliveryId,
-      at: now,
-      reason: disableReasonOf(streak, deps.config),
-    });
-  }
-  if (!claimed?.disabledAt) return 'counted';
-  const on = await disableUrl(f, claimed.disabledAt, claimed.disabledReason ?? '');
+  // Already disabled: only the delivery that did it goes on (its retry finishes the mail).
+  const due = streak.disabledAt ? streak.disabledBy === f.deliveryId : isDue(streak, deps.config, now);
+  if (!due) return 'counted';
+  const claimed = await claimDisable(streak, {
+    deliveryId: f.deliveryId,
+    at: now,
+    reason: disableReasonOf(streak, deps.config),
+  });
+  if (!claimed) return 'counted';
+  await markDisabled(streak, claimed);
+  const on = await disableUrl(f, claimed.at, claimed.reason);
   if (on === 'gone') return 'gone';
   await sendDisableMail(
     {
@@ -84,8 +86,8 @@ export async function afterFinalFailure(
       method: on.method,
       scope: on.scope,
       since: claimed.since,
-      failures: claimed.disabledFailures ?? claimed.failures ?? 0,
-      disabledAt: claimed.disabledAt,
+      failures: claimed.failures,
+      disabledAt: claimed.at,
     },
     deps,
   );

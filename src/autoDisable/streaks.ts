@@ -1,10 +1,11 @@
 /**
- * Failure streaks of (webhook, URL) pairs in the store (see src/db/urlFailureStreak.ts): count a
- * failed delivery once, claim the disable once, reset on success or re-enable. Single-document
- * conditional writes only (FerretDB v1 and MongoDB alike, no transactions).
+ * Failure streaks of (webhook, URL) pairs in the store (see src/db/urlFailureStreak.ts and
+ * src/db/urlDisableClaim.ts): count a failed delivery once, claim the disable once, reset on
+ * success or re-enable. Single-document writes only (FerretDB v1 and MongoDB alike, no transactions).
  */
 import crypto from 'node:crypto';
 import { isDuplicateKey } from '../db/errors';
+import { UrlDisableClaim, type UrlDisableClaimFields } from '../db/urlDisableClaim';
 import { UrlFailureStreak, type UrlFailureStreakFields } from '../db/urlFailureStreak';
 
 export type Streak = UrlFailureStreakFields;
@@ -59,26 +60,44 @@ export async function countFailure(f: FailedDelivery): Promise<Streak | null> {
   return UrlFailureStreak.findOne({ _id, organizationId: f.organizationId }).lean<Streak>().exec();
 }
 
+export type DisableClaim = UrlDisableClaimFields;
+
 /**
- * Marks the streak disabled for this delivery, or null when another delivery did first (or the
- * streak was reset meanwhile: `since` names the streak the caller judged).
+ * Claims the disable of the streak for this delivery: the claim, or null when another delivery
+ * holds it. Idempotent: the same delivery run again (a retried activity, maybe after a crash
+ * right after its insert) gets its own claim back. `since` names the streak, so a streak that
+ * starts afresh after a reset can be disabled again.
  */
 export async function claimDisable(
   streak: Streak,
   claim: { deliveryId: string; at: Date; reason: string },
-): Promise<Streak | null> {
-  return UrlFailureStreak.findOneAndUpdate(
-    { _id: streak._id, since: streak.since, disabledAt: null },
-    {
-      $set: {
-        disabledAt: claim.at,
-        disabledBy: claim.deliveryId,
-        disabledReason: claim.reason,
-        disabledFailures: streak.failures ?? 0,
-      },
-    },
-    { new: true, lean: true },
-  ).exec();
+): Promise<DisableClaim | null> {
+  const _id = `${streak._id}@${streak.since.toISOString()}`;
+  try {
+    await UrlDisableClaim.create({
+      _id,
+      organizationId: streak.organizationId,
+      webhookId: streak.webhookId,
+      urlKey: streak.urlKey,
+      deliveryId: claim.deliveryId,
+      since: streak.since,
+      failures: streak.failures ?? 0,
+      at: claim.at,
+      reason: claim.reason,
+    });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  const held = await UrlDisableClaim.findById(_id).lean<DisableClaim>().exec();
+  return held?.deliveryId === claim.deliveryId ? held : null;
+}
+
+/** Copies the won claim onto the streak (written by the winner only). */
+export async function markDisabled(streak: Streak, claim: DisableClaim): Promise<void> {
+  await UrlFailureStreak.updateOne(
+    { _id: streak._id, since: streak.since },
+    { $set: { disabledAt: claim.at, disabledBy: claim.deliveryId } },
+  );
 }
 
 /**
@@ -92,4 +111,10 @@ export async function resetAfterSuccess(webhookId: string, urlKey: string): Prom
 /** Enabling a webhook gives every URL of it a fresh start. */
 export async function resetWebhookStreaks(organizationId: string, webhookId: string): Promise<void> {
   await UrlFailureStreak.deleteMany({ organizationId, webhookId });
+}
+
+/** A deleted webhook leaves nothing behind: its streaks and the record of its disables. */
+export async function forgetWebhook(organizationId: string, webhookId: string): Promise<void> {
+  await UrlFailureStreak.deleteMany({ organizationId, webhookId });
+  await UrlDisableClaim.deleteMany({ organizationId, webhookId });
 }

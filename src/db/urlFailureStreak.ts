@@ -4,10 +4,13 @@ import { Schema, model } from 'mongoose';
  * The current failure streak of one (webhook, URL), for auto-disable (src/autoDisable/). `_id` is
  * `<webhookId>:<urlKey>`; the document exists from the first failed delivery of a streak until a
  * delivery to the URL succeeds or the webhook is enabled again (both delete it). Every change is
- * one conditional single-document write, so workers racing on a URL need no transaction:
+ * one single-document write, no transaction:
  * - a failed delivery counts once: `$inc` guarded by its delivery id in one of the `counted`
- *   slots (a retried activity finds its id there and does not count again);
- * - the disable is claimed by whichever delivery first sets `disabledAt` where it was null.
+ *   slots (a retried activity finds its id there and does not count again). On FerretDB v1 two
+ *   increments at the same moment can lose one (it applies an update in FerretDB and writes the
+ *   document back), so there the count is a lower bound; MongoDB counts exactly;
+ * - the disable is claimed by inserting a UrlDisableClaim (atomic everywhere); `disabledAt` and
+ *   the fields after it are copied here by the winner, so a success no longer resets the streak.
  */
 const urlFailureStreakSchema = new Schema(
   {
@@ -22,11 +25,8 @@ const urlFailureStreakSchema = new Schema(
     /** `{s0..s15: deliveryId}`: the last delivery counted in each slot (slot from the id's hash). */
     counted: { type: Schema.Types.Mixed },
     disabledAt: { type: Date },
-    /** The delivery whose failure disabled the URL: its retried activity resumes the disable and mail. */
+    /** The delivery whose failure disabled the URL. */
     disabledBy: { type: String },
-    disabledReason: { type: String },
-    /** The failure count when disabled (the mail's figure; later failures still count). */
-    disabledFailures: { type: Number },
   },
   { versionKey: false, minimize: false },
 );
@@ -43,8 +43,6 @@ export type UrlFailureStreakFields = {
   counted?: Record<string, string> | null;
   disabledAt?: Date | null;
   disabledBy?: string | null;
-  disabledReason?: string | null;
-  disabledFailures?: number | null;
 };
 
 export const UrlFailureStreak = model('UrlFailureStreak', urlFailureStreakSchema);

@@ -12,7 +12,7 @@ import { isDuplicateKey } from '../db/errors';
 import { Webhook, type WebhookDoc } from '../db/webhook';
 import { canManageWebhooks } from '../access/keys';
 import { enabledAgain } from '../autoDisable/disable';
-import { resetWebhookStreaks } from '../autoDisable/streaks';
+import { forgetWebhook, resetWebhookStreaks } from '../autoDisable/streaks';
 import type { AuthContext } from '../shared/types';
 import { parseWebhookRequest } from './schema';
 import { freshSecret, rotateSecrets, type StoredSecret } from './secrets';
@@ -172,7 +172,7 @@ export async function setWebhookEnabled(auth: AuthContext, idOrSlug: string, ena
 export async function deleteWebhook(auth: AuthContext, idOrSlug: string): Promise<void> {
   const doc = await findWebhook(auth, idOrSlug);
   await Webhook.deleteOne({ _id: doc._id, organizationId: auth.organizationId });
-  await resetWebhookStreaks(auth.organizationId, String(doc._id));
+  await forgetWebhook(auth.organizationId, String(doc._id));
 }
 
 /** A new current secret; the previous ones keep signing for `graceMs` (default SECRET_ROTATION_GRACE_MS). */
