@@ -41,6 +41,7 @@ describe('auto-disable: a URL whose deliveries keep failing', () => {
       DELIVERY_TIMEOUT_MS: '1000',
       AUTO_DISABLE_AFTER: '2s',
       AUTO_DISABLE_MIN_FAILURES: String(MIN_FAILURES),
+      ALLOW_PRIVATE_TARGETS: 'true', // the receiver is on 127.0.0.1, and one test replaces a webhook
     });
     h = await startHarness(config);
     workers = [await startWorker(config), await startWorker(config)];
@@ -157,6 +158,15 @@ describe('auto-disable: a URL whose deliveries keep failing', () => {
     const [deadBefore, aliveBefore] = [hits('/half-dead'), hits('/alive')];
     expect((await deliver()).result.status).toBe('delivered');
     expect([hits('/half-dead'), hits('/alive')]).toEqual([deadBefore, aliveBefore + 1]);
+
+    // A replace that keeps the URL keeps it disabled; the read-only fields read back are ignored.
+    const put = await call(h.api, 'PUT', `/v3/extensions/event-webhooks/${wh.id}`, {
+      key: owner.key,
+      body: { ...data, header: {}, custom_payload_template_name: undefined, max_retry: 1 },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body.data.urls[0].disabled_at).toBe(data.urls[0].disabled_at);
+    expect(put.body.data.urls[1].disabled_at).toBeNull();
 
     // Enabling clears the URL's state and its streak: the next failure starts a new one.
     const enabled = await call(h.api, 'POST', `/v3/extensions/event-webhooks/${wh.id}/enable`, { key: owner.key });
