@@ -2,6 +2,7 @@ import { createApiKey, type CreatedKey } from '../../../src/access/keys';
 import { FailureMail } from '../../../src/db/mail';
 import { UrlDisableClaim } from '../../../src/db/urlDisableClaim';
 import { UrlFailureStreak } from '../../../src/db/urlFailureStreak';
+import { Webhook } from '../../../src/db/webhook';
 import { urlKeyOf } from '../../../src/delivery/target';
 import { streakIdOf } from '../../../src/autoDisable/streaks';
 import { startReceiver, type Receiver } from '../../support/receiver';
@@ -179,6 +180,36 @@ describe('auto-disable: a URL whose deliveries keep failing', () => {
     expect(streak?.failures).toBe(1);
     expect(streak?.disabledAt ?? null).toBeNull();
     expect((await read(wh.id)).urls[0].disabled_at).toBeNull();
+  });
+
+  test('when a URL is disabled while a delivery to it waits for its next retry, then that retry is cancelled, not sent', async () => {
+    handlers.set('/busy', () => 429);
+    const wh = await hook(['/busy', '/fine'], { max_retry: 3 });
+    receiver.setHandler((req) =>
+      req.path === '/busy'
+        ? { status: 429, headers: { 'retry-after': '1' } }
+        : { status: handlers.get(req.path)?.() ?? 200 },
+    );
+    try {
+      const posted = await postEvent(h.api, owner.key, freshEvent());
+      await until(async () => hits('/busy') === 1, 10_000, 'the first attempt');
+      // What auto-disable writes on the webhook, as it would between two attempts.
+      const doc = await Webhook.findById(wh.id).orFail();
+      doc.urls[0].disabled_at = new Date();
+      doc.urls[0].disabled_reason = 'auto-disabled: test';
+      await doc.save();
+      const result = await h.temporal.workflow.getHandle(posted.body.data.workflow_id).result();
+      expect(result.deliveries.map((d: { outcome: string }) => d.outcome)).toEqual(['cancelled', 'delivered']);
+      expect(hits('/busy')).toBe(1);
+      const rows = (await logsOf(wh.id)).filter((l) => l.url.endsWith('/busy'));
+      expect(rows.map((l) => [l.attempt, l.outcome])).toEqual([
+        [1, 'retrying'],
+        [2, 'cancelled'],
+      ]);
+      expect(rows[1].error).toBe('URL disabled after its deliveries kept failing');
+    } finally {
+      receiver.setHandler((req) => ({ status: handlers.get(req.path)?.() ?? 200 }));
+    }
   });
 
   test('when a delivery succeeds between failures, then the streak starts again and the URL stays enabled', async () => {
