@@ -43,8 +43,8 @@ export function deliveryActivities(deps: { config: Config }) {
     /**
      * One HTTP attempt of one (webhook, URL) delivery; Temporal retries it (maximumAttempts =
      * max_retry + 1, backoff from the retry profile). Re-reads the webhook first and finds the URL
-     * by its key: deleted, disabled, URL removed or URL auto-disabled → logs `cancelled` and throws a non-retryable
-     * DeliveryCancelled (when the webhook no longer has the URL, the row goes under the URL an
+     * by its key: deleted, disabled, URL removed or URL auto-disabled → logs `cancelled` and
+     * throws a non-retryable DeliveryCancelled (when the webhook no longer has the URL, the row goes under the URL an
      * earlier attempt logged; a first attempt has none, so it logs nothing). Headers and
      * signatures are made afresh; every attempt is logged (marked in flight first, so a worker crash
      * leaves a trace that the next attempt closes as interrupted; a local first attempt is marked
