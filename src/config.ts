@@ -15,6 +15,28 @@ const optional = <T extends z.ZodType>(type: T) => z.preprocess((v) => (v === ''
 /** Unset stays unset (not false): for TEMPORAL_TLS, unset means "on when an API key is set". */
 const optionalBool = optional(z.enum(['true', 'false', '1', '0']));
 const readableFile = optional(z.string().refine((p) => fs.existsSync(p), 'file not found'));
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/**
+ * A duration in milliseconds, written `5d`, `12h`, `30m`, `90s`, `250ms` or a bare number of
+ * milliseconds (the unit of every `*_MS` variable); "" counts as unset.
+ */
+export function parseDurationMs(v: string): number | undefined {
+  const m = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(v.trim());
+  return m ? Number(m[1]) * DURATION_UNIT_MS[m[2] ?? 'ms'] : undefined;
+}
+const duration = (def: string) =>
+  z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .default(def)
+      .transform((v, ctx) => {
+        const ms = parseDurationMs(v);
+        if (ms !== undefined && Number.isSafeInteger(ms)) return ms;
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 5d, 12h, 90s, or milliseconds' });
+        return z.NEVER;
+      }),
+  );
 
 const schema = z.object({
   PORT: int(3000),
@@ -52,6 +74,13 @@ const schema = z.object({
   RESPONSE_BODY_LIMIT_BYTES: int(4096, 0),
   FAILURE_MAIL_WINDOW_MS: int(10 * 60 * 1000, 0),
   SECRET_ROTATION_GRACE_MS: int(24 * 60 * 60 * 1000, 0),
+  /**
+   * A webhook URL whose deliveries have all failed for this long (and at least
+   * AUTO_DISABLE_MIN_FAILURES of them) is disabled, as Svix does after 5 days; 0 turns it off.
+   */
+  AUTO_DISABLE_AFTER: duration('5d'),
+  /** So that a URL that gets one event a week is not disabled after one or two failures. */
+  AUTO_DISABLE_MIN_FAILURES: int(10, 1),
   TEMPLATE_TIMEOUT_MS: int(1000, 1),
   TEMPLATE_MAX_OUTPUT_BYTES: int(256 * 1024, 1),
   /** Evaluator processes rendering in parallel; 0 means min(2, cores). */

@@ -1,5 +1,7 @@
-import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
+import { ApplicationFailure, Context, log, type Info } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
+import { afterSuccess } from '../autoDisable/check';
+import { isUrlDisabled } from '../autoDisable/disable';
 import type { Config } from '../config';
 import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
@@ -24,10 +26,15 @@ const HEARTBEAT_EVERY_MS = 3_000;
 /** How long a local first attempt runs before it is marked in flight (see attemptAndLog). */
 const LOCAL_ATTEMPT_MARK_AFTER_MS = 1000;
 
-export function cancelReason(webhook: { enabled?: boolean | null } | null, url: string | undefined): string | null {
+export function cancelReason(
+  webhook: { enabled?: boolean | null } | null,
+  url: string | undefined,
+  urlDisabled = false,
+): string | null {
   if (!webhook) return 'webhook deleted';
   if (!webhook.enabled) return 'webhook disabled';
   if (!url) return 'URL removed from the webhook';
+  if (urlDisabled) return 'URL disabled after its deliveries kept failing';
   return null;
 }
 
@@ -36,13 +43,15 @@ export function deliveryActivities(deps: { config: Config }) {
     /**
      * One HTTP attempt of one (webhook, URL) delivery; Temporal retries it (maximumAttempts =
      * max_retry + 1, backoff from the retry profile). Re-reads the webhook first and finds the URL
-     * by its key: deleted, disabled or URL removed → logs `cancelled` and throws a non-retryable
-     * DeliveryCancelled (when the webhook no longer has the URL, the row goes under the URL an
+     * by its key: deleted, disabled, URL removed or URL auto-disabled → logs `cancelled` and
+     * throws a non-retryable DeliveryCancelled (when the webhook no longer has the URL, the row goes under the URL an
      * earlier attempt logged; a first attempt has none, so it logs nothing). Headers and
      * signatures are made afresh; every attempt is logged (marked in flight first, so a worker crash
      * leaves a trace that the next attempt closes as interrupted; a local first attempt is marked
      * only once it has run for a second, see LOCAL_ATTEMPT_MARK_AFTER_MS). 2xx returns; anything else throws a
      * retryable DeliveryFailed, with `nextRetryDelay` from a capped Retry-After on 429/503.
+     * A 2xx also ends the URL's auto-disable failure streak (a store error there is only logged:
+     * failing the attempt would send the request again).
      */
     async deliverAttempt(req: DeliveryRequest): Promise<AttemptAnswer> {
       const context = Context.current();
@@ -73,6 +82,7 @@ export function deliveryActivities(deps: { config: Config }) {
       findOwnedById(Webhook, req.webhookId, req.organizationId, { enabled: 1, urls: 1, headers: 1, secrets: 1 }),
     );
     const url = urlByKey(webhook?.urls, req.urlKey);
+    const urlDisabled = isUrlDisabled(webhook?.urls?.find((u) => u.url === url));
     const spec = {
       organizationId: req.organizationId,
       webhookId: req.webhookId,
@@ -86,7 +96,7 @@ export function deliveryActivities(deps: { config: Config }) {
       trigger: req.trigger,
       workflowId: req.workflowId,
     };
-    const reason = cancelReason(webhook, url);
+    const reason = cancelReason(webhook, url, urlDisabled);
     if (reason || !webhook || !url) {
       const loggedUrl = url ?? (attempt > 1 ? await loggedUrlOf(spec, req.urlKey) : undefined);
       if (loggedUrl) await logCancelled({ ...spec, url: loggedUrl }, reason ?? '');
@@ -111,7 +121,14 @@ export function deliveryActivities(deps: { config: Config }) {
       info.isLocal ? { markInFlightAfterMs: LOCAL_ATTEMPT_MARK_AFTER_MS } : {},
     );
     const { verdict, result } = report;
-    if (verdict.kind === 'delivered') return { status: verdict.status, durationMs: result.durationMs };
+    if (verdict.kind === 'delivered') {
+      try {
+        await withStoreRetry(() => afterSuccess({ webhookId: req.webhookId, urlKey: req.urlKey }, deps.config));
+      } catch (err) {
+        log.warn('failure streak not reset', { webhookId: req.webhookId, error: String(err) });
+      }
+      return { status: verdict.status, durationMs: result.durationMs };
+    }
     // BENIGN: a receiver's failure is an expected outcome, already in the delivery log; the SDK
     // then logs it at DEBUG instead of a stack trace at WARN for every retry.
     throw ApplicationFailure.create({

@@ -1,3 +1,4 @@
+import { afterFinalFailure } from '../autoDisable/check';
 import type { Config } from '../config';
 import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
@@ -17,6 +18,9 @@ export function failureActivities(deps: { config: Config; mailer: Mailer | null 
      * URL, so Temporal may retry it until SMTP answers. The URL is found by its key among the
      * webhook's URLs, else among this delivery's logged attempts; with neither (removed before
      * any attempt logged it), there is nothing to report on: `url_removed`.
+     * A delivery that was attempted also counts into its URL's auto-disable streak first (see
+     * src/autoDisable/check.ts: idempotent per delivery; the disable and its mail happen once);
+     * an error there is thrown after the failure mail was tried, so a retry finishes both.
      */
     async handleDeliveryFailure(f: DeliveryFailure): Promise<MailResult | 'url_removed'> {
       const deliveryId = deliveryIdOf(f.organizationId, f.eventId, f.webhookId);
@@ -24,8 +28,21 @@ export function failureActivities(deps: { config: Config; mailer: Mailer | null 
       const webhook = await findOwnedById(Webhook, f.webhookId, f.organizationId, { name: 1, mail_ids: 1, urls: 1 });
       if (!webhook) return 'no_recipients';
       const delivery = { organizationId: f.organizationId, webhookId: f.webhookId, deliveryId };
-      const url = urlByKey(webhook.urls, f.urlKey) ?? (await loggedUrlOf(delivery, f.urlKey));
+      const currentUrl = urlByKey(webhook.urls, f.urlKey);
+      const url = currentUrl ?? (await loggedUrlOf(delivery, f.urlKey));
       if (!url) return 'url_removed';
+      let autoDisableError: unknown = null;
+      // A payload that could not be built never reached the URL: not the receiver's failure.
+      if (currentUrl && !f.recordAttempt) {
+        try {
+          await afterFinalFailure(
+            { organizationId: f.organizationId, webhookId: f.webhookId, url, urlKey: f.urlKey, deliveryId },
+            { config: deps.config, mailer: deps.mailer },
+          );
+        } catch (err) {
+          autoDisableError = err;
+        }
+      }
       if (f.recordAttempt) {
         await logNotAttempted(
           {
@@ -42,7 +59,7 @@ export function failureActivities(deps: { config: Config; mailer: Mailer | null 
           f.error,
         );
       }
-      return notifyFailure(
+      const mailed = await notifyFailure(
         {
           organizationId: f.organizationId,
           webhookId: f.webhookId,
@@ -59,6 +76,8 @@ export function failureActivities(deps: { config: Config; mailer: Mailer | null 
         },
         { mailer: deps.mailer, windowMs: deps.config.FAILURE_MAIL_WINDOW_MS },
       );
+      if (autoDisableError) throw autoDisableError;
+      return mailed;
     },
   };
 }

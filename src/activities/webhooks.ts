@@ -24,7 +24,7 @@ type PlanDoc = {
   version?: string | null;
   payload_type?: string | null;
   filterLogic?: string | null;
-  urls?: { url?: string | null; method?: string | null }[];
+  urls?: { url?: string | null; method?: string | null; disabled_at?: Date | null }[];
   max_retry?: number | null;
 };
 
@@ -36,8 +36,9 @@ function toPlan(doc: PlanDoc): WebhookPlan {
     payloadType: (doc.payload_type ?? 'standard') as PayloadType,
     filterLogic: doc.filterLogic ?? null,
     // Keys and origins only: the plan is recorded in history, and a URL may be a credential.
+    // An auto-disabled URL gets no new deliveries.
     targets: (doc.urls ?? [])
-      .filter((u) => u.url)
+      .filter((u) => u.url && !u.disabled_at)
       .map((u) => urlTargetOf(u.url as string, (u.method ?? 'POST').toUpperCase() as HttpMethod)),
     maxRetry: Math.max(0, doc.max_retry ?? 3),
   };
@@ -62,7 +63,8 @@ export async function planEventDeliveries(
   )
     .sort({ _id: 1 })
     .lean();
-  return { webhooks: docs.map((d) => toPlan(d as PlanDoc)), retry: retryProfileOf(config) };
+  const webhooks = docs.map((d) => toPlan(d as PlanDoc)).filter((w) => w.targets.length > 0);
+  return { webhooks, retry: retryProfileOf(config) };
 }
 
 export function webhookActivities(deps: { config: Config }) {

@@ -14,7 +14,19 @@ const webhookSchema = new Schema(
     trigger_type: { type: String, enum: ['automatic', 'manual'], required: true },
     version: { type: String, enum: ['v1', 'v2'], default: 'v2' },
     triggers: { type: [{ _id: false, event_class: String, event_type: String }], default: [] },
-    urls: { type: [{ _id: false, url: String, method: String }], default: [] },
+    /** `disabled_at`/`disabled_reason`: set when auto-disable stopped deliveries to this URL alone. */
+    urls: {
+      type: [
+        {
+          _id: false,
+          url: String,
+          method: String,
+          disabled_at: { type: Date, default: null },
+          disabled_reason: { type: String, default: null },
+        },
+      ],
+      default: [],
+    },
     headers: { type: [{ _id: false, name: String, value: String }], default: [] },
     /** The filters as the user wrote them (JSON text), or null. */
     filters: { type: String, default: null },
@@ -29,6 +41,9 @@ const webhookSchema = new Schema(
     custom_payload_template_slug: { type: String, default: '' },
     language: { type: String, default: 'jsonnet' },
     enabled: { type: Boolean, default: true },
+    /** Set when auto-disable turned the webhook off (its only URL kept failing); cleared on enable. */
+    disabled_at: { type: Date, default: null },
+    disabled_reason: { type: String, default: null },
     /** Signing secrets, newest first; a rotated-out secret stays valid until `expiresAt`. */
     secrets: {
       type: [{ _id: false, value: String, createdAt: Date, expiresAt: { type: Date, default: null } }],

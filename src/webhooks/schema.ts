@@ -71,6 +71,8 @@ export const READ_ONLY_FIELDS = [
   // Derived from custom_payload_template_slug (serialize.ts); missing here, a webhook read back
   // and PUT unchanged was refused with 400 (found by test/integration/openapi).
   'custom_payload_template_name',
+  'disabled_reason',
+  'disabled_at',
 ] as const;
 
 export type ParsedRequest = { ok: true; value: WebhookRequest } | { ok: false; errors: FieldError[] };

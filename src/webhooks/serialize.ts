@@ -32,7 +32,13 @@ export function serializeWebhook(doc: WebhookDoc, opts: SerializeOptions = { wit
     trigger_type: doc.trigger_type,
     version: doc.version ?? 'v2',
     triggers: (doc.triggers ?? []).map((t) => ({ event_class: t.event_class, event_type: t.event_type })),
-    urls: (doc.urls ?? []).map((u) => ({ url: u.url, method: u.method })),
+    // Set by auto-disable (a URL whose deliveries kept failing), else null.
+    urls: (doc.urls ?? []).map((u) => ({
+      url: u.url,
+      method: u.method,
+      disabled_reason: u.disabled_reason ?? null,
+      disabled_at: u.disabled_at ?? null,
+    })),
     header,
     filters: doc.filters ? (JSON.parse(doc.filters) as unknown) : null,
     max_retry: doc.max_retry,
@@ -45,6 +51,8 @@ export function serializeWebhook(doc: WebhookDoc, opts: SerializeOptions = { wit
     custom_payload_template_name: templateNameOf(doc),
     language: doc.language ?? 'jsonnet',
     enabled: doc.enabled,
+    disabled_reason: doc.disabled_reason ?? null,
+    disabled_at: doc.disabled_at ?? null,
     created_at: doc.get('created_at') as Date,
     updated_at: doc.get('updated_at') as Date,
     ...(opts.withSecret ? { secret: doc.secrets?.[0]?.value ?? null } : {}),

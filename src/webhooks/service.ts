@@ -11,6 +11,8 @@ import type { Config } from '../config';
 import { isDuplicateKey } from '../db/errors';
 import { Webhook, type WebhookDoc } from '../db/webhook';
 import { canManageWebhooks } from '../access/keys';
+import { enabledAgain } from '../autoDisable/disable';
+import { forgetWebhook, resetWebhookStreaks } from '../autoDisable/streaks';
 import type { AuthContext } from '../shared/types';
 import { parseWebhookRequest } from './schema';
 import { freshSecret, rotateSecrets, type StoredSecret } from './secrets';
@@ -121,7 +123,11 @@ async function updateIfUnchanged(doc: WebhookDoc, update: Record<string, unknown
   throw AppError.conflict('the webhook was changed by another request; read it again and retry');
 }
 
-/** PUT: a full replace of the editable fields; id, slug, author, secrets and created_at stay. */
+/**
+ * PUT: a full replace of the editable fields; id, slug, author, secrets and created_at stay. A URL
+ * that stays keeps its auto-disabled state (POST …/enable clears it); `enabled: true` on a webhook
+ * auto-disable turned off enables it again, as POST …/enable does.
+ */
 export async function replaceWebhook(
   auth: AuthContext,
   idOrSlug: string,
@@ -133,19 +139,40 @@ export async function replaceWebhook(
     headers: (doc.headers ?? []).map((h) => ({ name: h.name ?? '', value: h.value ?? '' })),
     urls: (doc.urls ?? []).map((u) => u.url ?? ''),
   });
-  return updateIfUnchanged(doc, { ...record });
+  const before = new Map((doc.urls ?? []).map((u) => [u.url, u]));
+  const urls = record.urls.map((u) => {
+    const old = before.get(u.url);
+    return { ...u, disabled_at: old?.disabled_at ?? null, disabled_reason: old?.disabled_reason ?? null };
+  });
+  const reenabled = record.enabled && !doc.enabled && Boolean(doc.disabled_at);
+  const updated = await updateIfUnchanged(doc, {
+    ...record,
+    urls,
+    ...(reenabled ? { disabled_at: null, disabled_reason: null } : {}),
+  });
+  if (reenabled) await resetWebhookStreaks(updated.organizationId, String(updated._id));
+  return updated;
 }
 
+/**
+ * Enable also clears what auto-disable set (on the webhook and on each URL) and resets the
+ * webhook's failure streaks, so every URL starts afresh.
+ */
 export async function setWebhookEnabled(auth: AuthContext, idOrSlug: string, enabled: boolean): Promise<WebhookDoc> {
   const doc = await findWebhook(auth, idOrSlug);
-  const updated = await Webhook.findOneAndUpdate({ _id: doc._id }, { $set: { enabled } }, { new: true });
+  const cleared = enabled ? enabledAgain(doc) : null;
+  const updated = cleared
+    ? await updateIfUnchanged(doc, { enabled, ...cleared })
+    : await Webhook.findOneAndUpdate({ _id: doc._id }, { $set: { enabled } }, { new: true });
   if (!updated) throw AppError.notFound(`webhook ${idOrSlug}`);
+  if (enabled) await resetWebhookStreaks(updated.organizationId, String(updated._id));
   return updated;
 }
 
 export async function deleteWebhook(auth: AuthContext, idOrSlug: string): Promise<void> {
   const doc = await findWebhook(auth, idOrSlug);
   await Webhook.deleteOne({ _id: doc._id, organizationId: auth.organizationId });
+  await forgetWebhook(auth.organizationId, String(doc._id));
 }
 
 /** A new current secret; the previous ones keep signing for `graceMs` (default SECRET_ROTATION_GRACE_MS). */

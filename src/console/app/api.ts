@@ -132,7 +132,8 @@ export interface Webhook {
   trigger_type: 'automatic' | 'manual';
   version?: 'v1' | 'v2';
   triggers?: { event_class: string; event_type: string }[];
-  urls?: { url: string; method: string }[];
+  /** `disabled_*`: set by auto-disable (the URL kept failing), else null. */
+  urls?: { url: string; method: string; disabled_reason?: string | null; disabled_at?: string | null }[];
   header?: Record<string, string>;
   filters?: unknown;
   max_retry?: number;
@@ -143,6 +144,8 @@ export interface Webhook {
   custom_payload?: string;
   custom_payload_template_slug?: string;
   enabled: boolean;
+  disabled_reason?: string | null;
+  disabled_at?: string | null;
   secret?: string | null;
 }
 export interface CatalogEvent {

@@ -6,6 +6,9 @@ import { Dialog, ErrorBanner, formatTime, Outcome } from './ui';
 
 const PAGE = 20;
 
+/** URLs that auto-disable turned off while the webhook stays enabled (POST …/enable turns them on). */
+const autoDisabledUrls = (w: Webhook) => (w.urls ?? []).filter((u) => u.disabled_at).length;
+
 interface Page {
   result: Webhook[];
   meta: { total_count: number };
@@ -155,7 +158,13 @@ export function WebhookList({ me }: { me: Me }) {
                       {w.version} · {w.payload_type}
                     </td>
                   )}
-                  <td data-label="Enabled">{w.enabled ? 'Enabled' : 'Disabled'}</td>
+                  <td data-label="Enabled">
+                    {w.enabled ? 'Enabled' : 'Disabled'}
+                    {w.disabled_reason && <div class="muted small">{w.disabled_reason}</div>}
+                    {w.enabled && autoDisabledUrls(w) > 0 && (
+                      <div class="muted small">{autoDisabledUrls(w)} URL(s) auto-disabled after failing</div>
+                    )}
+                  </td>
                   {manager && (
                     <td data-label="Last delivery">
                       <LastDelivery id={w.id} />
@@ -181,6 +190,17 @@ export function WebhookList({ me }: { me: Me }) {
                         >
                           {w.enabled ? 'Disable' : 'Enable'}
                         </button>
+                        {w.enabled && autoDisabledUrls(w) > 0 && (
+                          <button
+                            type="button"
+                            aria-label={`Re-enable the disabled URLs of ${w.name}`}
+                            onClick={() =>
+                              act(`${w.name}: URLs enabled again.`, () => api('POST', `${WEBHOOKS}/${w.id}/enable`))
+                            }
+                          >
+                            Re-enable URLs
+                          </button>
+                        )}
                         <button type="button" aria-label={`Rotate secret of ${w.name}`} onClick={() => setRotating(w)}>
                           Rotate secret
                         </button>
