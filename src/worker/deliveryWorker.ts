@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { sharedTemplateEngine } from '../templates/engine';
+import { temporalTelemetryOptions } from '../metrics/temporalRuntime';
 import { workerOptions } from './options';
 
 /** The SDK's logger, with webpack's module-by-module build report at DEBUG ("Workflow bundle created" stays). */
@@ -12,9 +13,13 @@ class QuietBundleLogger extends DefaultLogger {
   }
 }
 
-/** Once per process, before any connection: the SDK's runtime with our log level. */
+/** Once per process, before any connection: the SDK's runtime with our log level and its metrics exporter. */
 export function installTemporalRuntime(config: Config): void {
-  Runtime.install({ logger: new QuietBundleLogger(config.LOG_LEVEL.toUpperCase() as LogLevel) });
+  const telemetryOptions = temporalTelemetryOptions(config);
+  Runtime.install({
+    logger: new QuietBundleLogger(config.LOG_LEVEL.toUpperCase() as LogLevel),
+    ...(telemetryOptions && { telemetryOptions }),
+  });
 }
 
 /**
