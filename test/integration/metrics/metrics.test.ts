@@ -6,7 +6,15 @@ import { freePort } from '../../../src/stack';
 import { startReceiver, type Receiver } from '../../support/receiver';
 import { startSmtp, type SmtpCatcher } from '../../support/smtp';
 import { createWebhook, deliverEvent, freshEvent, postEvent, until } from '../../support/deliveries';
-import { startHarness, startWorker, testConfig, type Harness, type RunningWorker } from '../../support/harness';
+import {
+  installTestRuntime,
+  startHarness,
+  startWorker,
+  testConfig,
+  type Harness,
+  type RunningWorker,
+} from '../../support/harness';
+import { temporalTelemetryOptions } from '../../../src/metrics/temporalRuntime';
 import { sample, scrape } from '../../support/prometheus';
 
 // API and worker in one process, as `npm start` runs them: the API's /metrics shows both.
@@ -23,15 +31,21 @@ describe('GET /metrics', () => {
   let owner: CreatedKey;
   /** Answers per path: a function of the how-manieth request to that path it is. */
   const handlers = new Map<string, (n: number) => { status: number } | 'hold'>();
+  let temporalMetricsPort: number;
 
   beforeAll(async () => {
     smtp = await startSmtp();
     const config = testConfig({ SMTP_URL: smtp.url, METRICS_TOKEN: token, RETRY_INITIAL_INTERVAL_MS: '100' });
+    // The SDK's Runtime as the worker entry points install it (once per process), on a free port.
+    temporalMetricsPort = await freePort();
+    installTestRuntime(
+      temporalTelemetryOptions({ HOST: '127.0.0.1', TEMPORAL_METRICS_PORT: String(temporalMetricsPort) }),
+    );
     h = await startHarness(config);
     worker = await startWorker(config);
     receiver = await startReceiver((req) => {
-      const path = req.path.split('?')[0];
-      const n = receiver.requests.filter((r) => r.path.split('?')[0] === path).length - 1;
+      const path = req.path.split('?')[0].replace(`/${pathSecret}`, '');
+      const n = receiver.requests.filter((r) => r.path === req.path).length - 1;
       return handlers.get(path)?.(n) ?? { status: 200 };
     });
     owner = await createApiKey({ org: `metrics-${crypto.randomBytes(4).toString('hex')}`, role: 'owner' });
@@ -122,6 +136,8 @@ describe('GET /metrics', () => {
 
   test('when a delivery waits on its retry, then hookrelay_deliveries_retrying counts it until the retry ends', async () => {
     handlers.set('/slow-retry', (n) => (n === 0 ? { status: 500 } : 'hold'));
+    // An organization of its own: the earlier test's webhooks must not take this event too.
+    owner = await createApiKey({ org: `metrics-${crypto.randomBytes(4).toString('hex')}`, role: 'owner' });
     await hook('/slow-retry');
     const base = sample(await metrics(), 'hookrelay_deliveries_retrying');
     const res = await postEvent(h.api, owner.key, freshEvent());
@@ -150,5 +166,16 @@ describe('GET /metrics', () => {
     } finally {
       await stop();
     }
+  });
+
+  test("when the worker has run workflows, then the Temporal SDK's own metrics are served on TEMPORAL_METRICS_PORT", async () => {
+    const text = await until(async () => {
+      const s = await scrape(`http://127.0.0.1:${temporalMetricsPort}/metrics`).catch(() => undefined);
+      return s?.status === 200 && s.text.includes('temporal_workflow_completed_total') && s.text;
+    });
+    expect(sample(text, 'temporal_workflow_completed_total')).toBeGreaterThan(0);
+    expect(text).toMatch(/^temporal_worker_task_slots_available\{/m);
+    // Durations in seconds (useSecondsForDurations), as ours.
+    expect(text).toMatch(/^temporal_local_activity_execution_latency_bucket\{.*le="0\.05"\}/m);
   });
 });
