@@ -20,7 +20,7 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger('service', config.LOG_LEVEL);
   startTracing(config, 'hookrelay');
-  installTemporalRuntime(config);
+  installTemporalRuntime(config, logger);
   await connectDatabase(config.MONGODB_URI, config.STORE_POSTGRES_URL);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const temporal = new Client({

@@ -14,12 +14,20 @@ class QuietBundleLogger extends DefaultLogger {
 }
 
 /** Once per process, before any connection: the SDK's runtime with our log level and its metrics exporter. */
-export function installTemporalRuntime(config: Config): void {
+export function installTemporalRuntime(config: Config, logger?: Logger): void {
   const telemetryOptions = temporalTelemetryOptions(config);
-  Runtime.install({
-    logger: new QuietBundleLogger(config.LOG_LEVEL.toUpperCase() as LogLevel),
-    ...(telemetryOptions && { telemetryOptions }),
-  });
+  const options = { logger: new QuietBundleLogger(config.LOG_LEVEL.toUpperCase() as LogLevel) };
+  try {
+    Runtime.install({ ...options, ...(telemetryOptions && { telemetryOptions }) });
+  } catch (err) {
+    if (!telemetryOptions) throw err;
+    // Its port taken (a second worker on the machine): deliveries matter more than the SDK's metrics.
+    logger?.error('Temporal SDK metrics off: cannot serve them', {
+      port: config.TEMPORAL_METRICS_PORT,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    Runtime.install(options);
+  }
 }
 
 /**

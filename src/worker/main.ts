@@ -13,7 +13,7 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger('worker', config.LOG_LEVEL);
   startTracing(config, 'hookrelay-worker');
-  installTemporalRuntime(config);
+  installTemporalRuntime(config, logger);
   await connectDatabase(config.MONGODB_URI, config.STORE_POSTGRES_URL);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await createDeliveryWorker({ config, logger, connection });
