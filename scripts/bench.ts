@@ -20,6 +20,7 @@ import path from 'node:path';
 import { stopChildProcess } from '../src/process';
 import type { AddressInfo } from 'node:net';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/tracing/worker';
 import { createApiKey } from '../src/access/keys';
 import { connectDatabase, disconnectDatabase } from '../src/db/connect';
 import { DeliveryLog } from '../src/db/deliveryLog';
@@ -197,6 +198,7 @@ async function main() {
     await waitForTemporal(stack.temporalAddress!);
     const bundle = await bundleWorkflowCode({
       workflowsPath: require.resolve('../src/workflows'),
+      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
     });
     const bundlePath = path.join(dataDir, 'workflow-bundle.js');

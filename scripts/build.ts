@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/tracing/worker';
 
 const root = path.resolve(__dirname, '..');
 export const DIST = path.join(root, 'dist');
@@ -53,6 +54,7 @@ export async function build(log: (line: string) => void = console.error): Promis
   for (const dir of ASSETS) fs.cpSync(path.join(root, 'src', dir), path.join(DIST, dir), { recursive: true });
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../src/workflows'),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   fs.writeFileSync(WORKFLOW_BUNDLE, code);

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/tracing/worker';
 import { freePorts, startStack } from '../src/stack';
 import { ensureJsonnetEvaluator } from '../src/stack/binaries';
 import { waitForTemporal } from '../src/temporal/client';
@@ -53,6 +54,7 @@ async function main(): Promise<number> {
 
     const bundle = await bundleWorkflowCode({
       workflowsPath: require.resolve('../src/workflows'),
+      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
       logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
     });
     const bundlePath = path.join(dataDir, 'workflow-bundle.js');

@@ -105,6 +105,19 @@ const schema = z.object({
   /** Where the web console links a delivery's workflow run (the Temporal Web UI). */
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** When set, GET /metrics (API and worker) requires `Authorization: Bearer <token>`. */
+  METRICS_TOKEN: optional(z.string()),
+  /** Port of a worker-only process's /metrics (on HOST); 0: none. The combined process serves it on the API. */
+  WORKER_METRICS_PORT: int(9464, 0).pipe(z.number().max(65_535)),
+  /** Port (on HOST) of the Temporal SDK's own worker metrics in Prometheus format; empty: off. */
+  TEMPORAL_METRICS_PORT: z
+    .string()
+    .default('9465')
+    .refine((v) => v === '' || (/^\d+$/.test(v) && Number(v) > 0 && Number(v) <= 65_535), 'must be a port or empty'),
+  /** OTLP/HTTP collector base URL (spans go to <url>/v1/traces); unset: no tracing, at no cost. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(z.url()),
+  /** The traces' service.name; default hookrelay-api / hookrelay-worker / hookrelay (combined). */
+  OTEL_SERVICE_NAME: optional(z.string()),
 });
 
 /** A client certificate without its key (or the reverse) would silently connect without one. */

@@ -9,6 +9,7 @@ import { attemptAndLog, closeInterruptedAttempts, logCancelled, loggedUrlOf } fr
 import { activeSecrets, deliveryIdOf } from '../delivery/signing';
 import { withStoreRetry } from '../db/storeRetry';
 import { urlByKey } from '../delivery/target';
+import { acceptToFirstAttempt, deliveriesRetrying, deliveryAttempts } from '../metrics/registry';
 import { DELIVERY_CANCELLED, DELIVERY_FAILED, type DeliveryRequest } from '../shared/delivery';
 
 export interface AttemptAnswer {
@@ -25,6 +26,15 @@ const HEARTBEAT_EVERY_MS = 3_000;
 
 /** How long a local first attempt runs before it is marked in flight (see attemptAndLog). */
 const LOCAL_ATTEMPT_MARK_AFTER_MS = 1000;
+
+/**
+ * Whether an attempt's failure leaves its delivery retrying: a retryable DeliveryFailed (or any
+ * other retryable error, a store error say) before the last attempt.
+ */
+function isRetryingFailure(err: unknown, attempt: number, maxAttempts: number): boolean {
+  if (attempt >= maxAttempts) return false;
+  return !(err instanceof ApplicationFailure && err.nonRetryable);
+}
 
 export function cancelReason(
   webhook: { enabled?: boolean | null } | null,
@@ -57,10 +67,18 @@ export function deliveryActivities(deps: { config: Config }) {
       const context = Context.current();
       // A regular attempt tells Temporal it is alive (a local one lives inside its workflow task).
       const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+      // A retry was counted as retrying when the attempt before it ended so; it counts until it ends.
+      const retry = context.info.attempt + (req.firstAttempt ?? 1) > 2;
       try {
         return await deliverAttemptOnce(req, context.info);
+      } catch (err) {
+        if (isRetryingFailure(err, context.info.attempt + (req.firstAttempt ?? 1) - 1, req.maxAttempts)) {
+          deliveriesRetrying.inc();
+        }
+        throw err;
       } finally {
         clearInterval(heartbeat);
+        if (retry) deliveriesRetrying.dec();
       }
     },
   };
@@ -68,6 +86,9 @@ export function deliveryActivities(deps: { config: Config }) {
   /** One attempt, as deliverAttempt describes it. */
   async function deliverAttemptOnce(req: DeliveryRequest, info: Info): Promise<AttemptAnswer> {
     let attempt = info.attempt + (req.firstAttempt ?? 1) - 1;
+    if (attempt === 1 && !req.afterRetriedTask && req.acceptedAt !== undefined) {
+      acceptToFirstAttempt.observe(Math.max(0, Date.now() - req.acceptedAt) / 1000);
+    }
     const deliveryId = deliveryIdOf(req.organizationId, req.eventId, req.webhookId);
     if (attempt > 1) {
       // Only a retry can find rows an earlier attempt of this delivery left pending.
@@ -100,6 +121,7 @@ export function deliveryActivities(deps: { config: Config }) {
     if (reason || !webhook || !url) {
       const loggedUrl = url ?? (attempt > 1 ? await loggedUrlOf(spec, req.urlKey) : undefined);
       if (loggedUrl) await logCancelled({ ...spec, url: loggedUrl }, reason ?? '');
+      deliveryAttempts.inc({ outcome: 'cancelled', status_class: 'none' });
       throw ApplicationFailure.create({
         type: DELIVERY_CANCELLED,
         message: reason ?? '',

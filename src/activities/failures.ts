@@ -8,6 +8,7 @@ import { urlByKey } from '../delivery/target';
 import { notifyFailure, type MailResult } from '../mail/failureMail';
 import type { Mailer } from '../mail/mailer';
 import type { DeliveryFailure } from '../shared/delivery';
+import { failureMails } from '../metrics/registry';
 
 export function failureActivities(deps: { config: Config; mailer: Mailer | null }) {
   return {
@@ -23,61 +24,72 @@ export function failureActivities(deps: { config: Config; mailer: Mailer | null 
      * an error there is thrown after the failure mail was tried, so a retry finishes both.
      */
     async handleDeliveryFailure(f: DeliveryFailure): Promise<MailResult | 'url_removed'> {
-      const deliveryId = deliveryIdOf(f.organizationId, f.eventId, f.webhookId);
-      await closeInterruptedAttempts(deliveryId, f.urlKey, f.maxAttempts + 1, f.maxAttempts);
-      const webhook = await findOwnedById(Webhook, f.webhookId, f.organizationId, { name: 1, mail_ids: 1, urls: 1 });
-      if (!webhook) return 'no_recipients';
-      const delivery = { organizationId: f.organizationId, webhookId: f.webhookId, deliveryId };
-      const currentUrl = urlByKey(webhook.urls, f.urlKey);
-      const url = currentUrl ?? (await loggedUrlOf(delivery, f.urlKey));
-      if (!url) return 'url_removed';
-      let autoDisableError: unknown = null;
-      // A payload that could not be built never reached the URL: not the receiver's failure.
-      if (currentUrl && !f.recordAttempt) {
-        try {
-          await afterFinalFailure(
-            { organizationId: f.organizationId, webhookId: f.webhookId, url, urlKey: f.urlKey, deliveryId },
-            { config: deps.config, mailer: deps.mailer },
-          );
-        } catch (err) {
-          autoDisableError = err;
-        }
+      try {
+        const result = await notifyAfterFailure(f);
+        failureMails.inc({ result });
+        return result;
+      } catch (err) {
+        failureMails.inc({ result: 'error' });
+        throw err;
       }
-      if (f.recordAttempt) {
-        await logNotAttempted(
-          {
-            ...delivery,
-            eventId: f.eventId,
-            eventType: f.eventType,
-            url,
-            method: f.method,
-            attempt: 1,
-            maxAttempts: f.maxAttempts,
-            trigger: f.trigger,
-            workflowId: f.workflowId,
-          },
-          f.error,
-        );
-      }
-      const mailed = await notifyFailure(
-        {
-          organizationId: f.organizationId,
-          webhookId: f.webhookId,
-          webhookName: webhook.name,
-          mailIds: webhook.mail_ids ?? [],
-          url,
-          method: f.method,
-          eventId: f.eventId,
-          eventType: f.eventType,
-          deliveryId,
-          attempts: f.maxAttempts,
-          lastError: f.error,
-          failedAt: new Date(),
-        },
-        { mailer: deps.mailer, windowMs: deps.config.FAILURE_MAIL_WINDOW_MS },
-      );
-      if (autoDisableError) throw autoDisableError;
-      return mailed;
     },
   };
+
+  async function notifyAfterFailure(f: DeliveryFailure): Promise<MailResult | 'url_removed'> {
+    const deliveryId = deliveryIdOf(f.organizationId, f.eventId, f.webhookId);
+    await closeInterruptedAttempts(deliveryId, f.urlKey, f.maxAttempts + 1, f.maxAttempts);
+    const webhook = await findOwnedById(Webhook, f.webhookId, f.organizationId, { name: 1, mail_ids: 1, urls: 1 });
+    if (!webhook) return 'no_recipients';
+    const delivery = { organizationId: f.organizationId, webhookId: f.webhookId, deliveryId };
+    const currentUrl = urlByKey(webhook.urls, f.urlKey);
+    const url = currentUrl ?? (await loggedUrlOf(delivery, f.urlKey));
+    if (!url) return 'url_removed';
+    let autoDisableError: unknown = null;
+    // A payload that could not be built never reached the URL: not the receiver's failure.
+    if (currentUrl && !f.recordAttempt) {
+      try {
+        await afterFinalFailure(
+          { organizationId: f.organizationId, webhookId: f.webhookId, url, urlKey: f.urlKey, deliveryId },
+          { config: deps.config, mailer: deps.mailer },
+        );
+      } catch (err) {
+        autoDisableError = err;
+      }
+    }
+    if (f.recordAttempt) {
+      await logNotAttempted(
+        {
+          ...delivery,
+          eventId: f.eventId,
+          eventType: f.eventType,
+          url,
+          method: f.method,
+          attempt: 1,
+          maxAttempts: f.maxAttempts,
+          trigger: f.trigger,
+          workflowId: f.workflowId,
+        },
+        f.error,
+      );
+    }
+    const mailed = await notifyFailure(
+      {
+        organizationId: f.organizationId,
+        webhookId: f.webhookId,
+        webhookName: webhook.name,
+        mailIds: webhook.mail_ids ?? [],
+        url,
+        method: f.method,
+        eventId: f.eventId,
+        eventType: f.eventType,
+        deliveryId,
+        attempts: f.maxAttempts,
+        lastError: f.error,
+        failedAt: new Date(),
+      },
+      { mailer: deps.mailer, windowMs: deps.config.FAILURE_MAIL_WINDOW_MS },
+    );
+    if (autoDisableError) throw autoDisableError;
+    return mailed;
+  }
 }

@@ -11,6 +11,8 @@ import { jsonBodies, unknownRoute } from './httpSemantics';
 import { catalogRoutes } from './routes/catalog';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { metricsRoutes } from '../metrics/http';
+import { traceRequests } from '../tracing/http';
 import { incidentRoutes } from './routes/incidents';
 import { meRoutes } from './routes/me';
 import { openApiRoutes } from './routes/openapi';
@@ -34,10 +36,12 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('authCacheTtlMs', deps.config.AUTH_CACHE_TTL_MS);
+  app.use(traceRequests());
   app.use(limitAuthFailures(deps.config));
   app.use(consoleRoutes(deps.config, deps.logger));
   app.use(healthRoutes(deps.temporal, deps.logger));
   app.use(openApiRoutes(deps.config));
+  app.use(metricsRoutes(deps.config));
   // After the health routes, which must answer however busy the rest is, and before bodies are
   // parsed, so a refusal costs next to nothing.
   app.use(admissionControl(deps.config, deps.backlog));

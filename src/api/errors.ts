@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import { isStoreUnreachable } from '../db/errors';
 import { isTransientStoreError } from '../db/storeRetry';
+import { storeErrors } from '../metrics/registry';
 import { isTemporalUnavailable } from '../temporal/client';
 import { TemplateEngineUnavailable } from '../templates/engine';
 import { AppError, type ErrorKind, type FieldError } from '../shared/errors';
@@ -48,6 +49,7 @@ export function errorMiddleware(log: (msg: string, err: unknown) => void): Error
     } else if (isTransientStoreError(err) || isStoreUnreachable(err)) {
       status = 503;
       message = 'the store is busy or unreachable; try again shortly';
+      storeErrors.inc({ stage: 'answered_503' });
       log('store unavailable', err);
     } else if (isTemporalUnavailable(err)) {
       status = 503;

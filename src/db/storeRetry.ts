@@ -4,6 +4,8 @@
  * own transient errors. Used where a failure would cost more than a wait: inside a delivery
  * attempt (a store error would use up one of the webhook's attempts) and when accepting an event.
  */
+import { storeErrors } from '../metrics/registry';
+
 const TRANSIENT_MESSAGE = /SQLITE_BUSY|database is locked/i;
 
 export function isTransientStoreError(err: unknown): boolean {
@@ -22,7 +24,11 @@ export async function withStoreRetry<T>(op: () => Promise<T>, tries = 8): Promis
     try {
       return await op();
     } catch (err) {
-      if (attempt >= tries || !isTransientStoreError(err)) throw err;
+      if (attempt >= tries || !isTransientStoreError(err)) {
+        storeErrors.inc({ stage: 'gave_up' });
+        throw err;
+      }
+      storeErrors.inc({ stage: 'retried' });
       await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
       delay = Math.min(delay * 2, 1000);
     }

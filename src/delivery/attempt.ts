@@ -9,6 +9,7 @@ import type { AttemptOutcome } from '../shared/types';
 import { sendHttp, type HttpResult } from './http';
 import { classify, prepareRequest, responseExcerpt, type Verdict } from './request';
 import { withStoreRetry } from '../db/storeRetry';
+import { attemptDuration, deliveryAttempts, statusClassOf } from '../metrics/registry';
 import { urlByKey, urlKeyOf } from './target';
 
 export interface AttemptSpec {
@@ -119,6 +120,9 @@ export async function attemptAndLog(
   const verdict = classify(result, config.RETRY_AFTER_CAP_MS);
   const last = spec.attempt >= spec.maxAttempts || (verdict.kind === 'failed' && verdict.final);
   const outcome: AttemptOutcome = verdict.kind === 'delivered' ? 'delivered' : last ? 'failed' : 'retrying';
+  const statusClass = statusClassOf(result.status);
+  deliveryAttempts.inc({ outcome, status_class: statusClass });
+  attemptDuration.observe({ status_class: statusClass }, result.durationMs / 1000);
   try {
     await writeLogRow({
       ...base,

@@ -2,6 +2,7 @@
  * The seam between deliveries and the Jsonnet template engine (src/templates): a custom payload
  * is the template rendered with the event's v2 payload as `root`; the body is its compact JSON.
  */
+import { templateRenderDuration } from '../metrics/registry';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { formatTemplateError, sharedTemplateEngine, type RenderOwner, type TemplateConfig } from '../templates/engine';
 
@@ -16,7 +17,15 @@ export async function renderCustomBody(
   owner?: RenderOwner,
 ): Promise<string> {
   if (!source.trim()) throw new TemplateError('the webhook has no custom payload template');
-  const result = await sharedTemplateEngine(config).render(source, envelope, owner);
+  const stopTimer = templateRenderDuration.startTimer();
+  let result: Awaited<ReturnType<ReturnType<typeof sharedTemplateEngine>['render']>>;
+  try {
+    result = await sharedTemplateEngine(config).render(source, envelope, owner);
+  } catch (err) {
+    stopTimer({ result: 'error' });
+    throw err;
+  }
+  stopTimer({ result: result.ok ? 'ok' : 'error' });
   if (!result.ok) throw new TemplateError(formatTemplateError(result.error));
   return result.body;
 }

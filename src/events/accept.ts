@@ -15,6 +15,7 @@ import { startSearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { eventWorkflowId } from '../shared/workflowIds';
 import type { eventDeliveryWorkflow } from '../workflows';
+import { eventsAccepted, temporalErrors } from '../metrics/registry';
 import type { ParsedEnvelope } from './schema';
 
 export interface Accepted {
@@ -48,7 +49,7 @@ export async function acceptEvent(deps: IngestDeps, organizationId: string, pars
   const eventId = envelope.event.id;
   const workflowId = eventWorkflowId(organizationId, eventId);
   try {
-    const input: EventWorkflowInput = { organizationId, envelope };
+    const input: EventWorkflowInput = { organizationId, envelope, acceptedAt: Date.now() };
     // Bounded: unbounded, the client retries an unreachable server for some 20 s while the
     // producer waits.
     const handle = await deps.temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
@@ -67,14 +68,19 @@ export async function acceptEvent(deps: IngestDeps, organizationId: string, pars
         workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
       }),
     );
+    eventsAccepted.inc({ event_type: envelope.event.type, duplicate: 'no' });
     return { event_id: eventId, workflow_id: workflowId, run_id: handle.firstExecutionRunId, duplicate: false };
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+      temporalErrors.inc({ operation: 'start_workflow' });
+      throw err;
+    }
     const runId = await deps.temporal.workflow
       .getHandle(workflowId)
       .describe()
       .then((d) => d.runId)
       .catch(() => null);
+    eventsAccepted.inc({ event_type: envelope.event.type, duplicate: 'yes' });
     return { event_id: eventId, workflow_id: workflowId, run_id: runId, duplicate: true };
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { temporalErrors } from '../metrics/registry';
 
 const REFRESH_MS = 1000;
 
@@ -30,6 +31,7 @@ export function watchBacklog(client: Client, namespace: string, taskQueue: strin
       });
       backlog = Number(res.stats?.approximateBacklogCount ?? 0);
     } catch {
+      temporalErrors.inc({ operation: 'backlog' });
       // Unknown: do not refuse events on a gauge that cannot be read (the start itself will tell).
       backlog = 0;
     } finally {

@@ -6,6 +6,8 @@ import { connectDatabase, disconnectDatabase } from '../db/connect';
 import { createLogger } from '../logger';
 import { temporalConnectionOptions } from '../temporal/client';
 import { exitWhenParentDies } from '../process';
+import { clientTracingInterceptors } from '../tracing/client';
+import { startTracing, stopTracing } from '../tracing/setup';
 import { createDeliveryWorker, installTemporalRuntime } from '../worker/deliveryWorker';
 
 /**
@@ -17,10 +19,15 @@ import { createDeliveryWorker, installTemporalRuntime } from '../worker/delivery
 async function main() {
   const config = loadConfig();
   const logger = createLogger('service', config.LOG_LEVEL);
-  installTemporalRuntime(config);
+  startTracing(config, 'hookrelay');
+  installTemporalRuntime(config, logger);
   await connectDatabase(config.MONGODB_URI, config.STORE_POSTGRES_URL);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    interceptors: clientTracingInterceptors(),
+  });
   const worker = await createDeliveryWorker({ config, logger, connection });
   const stopApi = serveApi({ temporal, config, logger, eagerStart: true });
   exitWhenParentDies();
@@ -31,6 +38,7 @@ async function main() {
   await stopApi();
   await connection.close();
   await disconnectDatabase();
+  await stopTracing();
 }
 
 main().catch((err) => {

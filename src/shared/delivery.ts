@@ -14,6 +14,11 @@ import type { EventEnvelopeV2, HttpMethod, PayloadType, RunStatus, WebhookVersio
 export interface EventWorkflowInput {
   organizationId: string;
   envelope: EventEnvelopeV2;
+  /**
+   * When the API accepted the event (epoch ms), for the accept→first-attempt metric. Absent in
+   * runs started before it was added: they are not measured.
+   */
+  acceptedAt?: number;
 }
 
 /** Input of `manualFireWorkflow`: one manual webhook fired for one incident. */
@@ -22,6 +27,8 @@ export interface ManualFireInput {
   webhookId: string;
   /** The `incident.triggered`-shaped envelope of the incident's state when fired. */
   envelope: EventEnvelopeV2;
+  /** When the API accepted the fire (epoch ms); see EventWorkflowInput.acceptedAt. */
+  acceptedAt?: number;
 }
 
 /**
@@ -97,6 +104,8 @@ export interface DeliveryRequest {
    * (its worker died): the earlier execution may have left an attempt in flight.
    */
   afterRetriedTask?: boolean;
+  /** When the API accepted the event or fire (epoch ms), if the run knows: see EventWorkflowInput.acceptedAt. */
+  acceptedAt?: number;
 }
 
 /** Input of the `handleDeliveryFailure` activity, after the last attempt for a URL failed. */

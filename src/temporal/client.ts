@@ -7,6 +7,7 @@ import {
 } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Config } from '../config';
+import { clientTracingInterceptors } from '../tracing/client';
 
 /** What both connections (the client's Connection and the worker's NativeConnection) take. */
 export interface TemporalConnectionOptions extends Pick<ConnectionOptions, 'tls' | 'metadata'> {
@@ -59,7 +60,7 @@ export function temporalConnectionOptions(config: Config): TemporalConnectionOpt
 /** A Temporal client for the API and scripts; the worker has its own NativeConnection. */
 export async function connectTemporalClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 5000 });
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: clientTracingInterceptors() });
 }
 
 /** Waits until the server answers for the namespace (the dev server opens its port a little early). */

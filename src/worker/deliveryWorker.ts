@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { sharedTemplateEngine } from '../templates/engine';
+import { temporalTelemetryOptions } from '../metrics/temporalRuntime';
 import { workerOptions } from './options';
 
 /** The SDK's logger, with webpack's module-by-module build report at DEBUG ("Workflow bundle created" stays). */
@@ -12,9 +13,21 @@ class QuietBundleLogger extends DefaultLogger {
   }
 }
 
-/** Once per process, before any connection: the SDK's runtime with our log level. */
-export function installTemporalRuntime(config: Config): void {
-  Runtime.install({ logger: new QuietBundleLogger(config.LOG_LEVEL.toUpperCase() as LogLevel) });
+/** Once per process, before any connection: the SDK's runtime with our log level and its metrics exporter. */
+export function installTemporalRuntime(config: Config, logger?: Logger): void {
+  const telemetryOptions = temporalTelemetryOptions(config);
+  const options = { logger: new QuietBundleLogger(config.LOG_LEVEL.toUpperCase() as LogLevel) };
+  try {
+    Runtime.install({ ...options, ...(telemetryOptions && { telemetryOptions }) });
+  } catch (err) {
+    if (!telemetryOptions) throw err;
+    // Its port taken (a second worker on the machine): deliveries matter more than the SDK's metrics.
+    logger?.error('Temporal SDK metrics off: cannot serve them', {
+      port: config.TEMPORAL_METRICS_PORT,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    Runtime.install(options);
+  }
 }
 
 /**

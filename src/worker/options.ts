@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../config';
+import { WORKFLOW_INTERCEPTOR_MODULES, workerTracingOptions } from '../tracing/worker';
 
 /**
  * The prebuilt workflow bundle, if any: HOOKRELAY_WORKFLOW_BUNDLE (the tests make one per run), else
@@ -23,9 +24,16 @@ export function workerOptions(
   WorkerOptions,
   'taskQueue' | 'namespace' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentLocalActivityExecutions'
 > &
-  Partial<Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>> {
+  Partial<Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle' | 'interceptors' | 'sinks'>> {
   const bundle = prebuiltBundle();
+  const { sinks, activityInterceptors } = workerTracingOptions();
   return {
+    sinks,
+    // A prebuilt bundle has the workflow interceptor modules in it already (scripts/build.ts).
+    interceptors: {
+      ...(!bundle && { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      ...(activityInterceptors && { activity: activityInterceptors }),
+    },
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE,
     // A workflow task holds its slot while its local first attempts wait on receivers: with the

@@ -52,6 +52,8 @@ export interface DeliveryContext {
   envelope: EventEnvelopeV2;
   trigger: 'event' | 'manual';
   retry: DeliveryRetryProfile;
+  /** When the API accepted the event (epoch ms), if its input says; only for the metric. */
+  acceptedAt?: number;
 }
 
 /** The innermost cause's message: what an admin needs in a log or a mail. */
@@ -81,6 +83,7 @@ function deliveryOf(ctx: DeliveryContext, webhook: WebhookPlan, target: UrlTarge
     maxAttempts: webhook.maxRetry + 1,
     trigger: ctx.trigger,
     workflowId: workflowInfo().workflowId,
+    ...(ctx.acceptedAt !== undefined && { acceptedAt: ctx.acceptedAt }),
   };
 }
 

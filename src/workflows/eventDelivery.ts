@@ -89,6 +89,7 @@ export async function eventDeliveryWorkflow(input: EventWorkflowInput): Promise<
     envelope,
     trigger: 'event',
     retry: plan.retry,
+    ...(input.acceptedAt !== undefined && { acceptedAt: input.acceptedAt }),
   };
   const deliveries = await fanOut(ctx, matched);
   const status = runStatusOf(deliveries);

@@ -34,6 +34,7 @@ export async function manualFireWorkflow(input: ManualFireInput): Promise<Delive
             envelope: input.envelope,
             trigger: 'manual',
             retry: plan.retry,
+            ...(input.acceptedAt !== undefined && { acceptedAt: input.acceptedAt }),
           },
           webhook,
         ),

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker, DefaultLogger } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, DefaultLogger, type TelemetryOptions } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import { loadConfig, type Config } from '../../src/config';
@@ -71,13 +71,24 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/**
+ * The SDK's Runtime of this test file's process, once (startWorker installs it if the test did
+ * not); a test of the SDK's own metrics passes its telemetry options before its first worker.
+ */
+export function installTestRuntime(telemetryOptions?: TelemetryOptions): void {
+  if (runtimeInstalled) return;
+  // Expected delivery failures would flood the output as SDK warnings.
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    shutdownSignals: [],
+    ...(telemetryOptions && { telemetryOptions }),
+  });
+  runtimeInstalled = true;
+}
+
 /** A worker on the harness's task queue, running until stop(). */
 export async function startWorker(config: Config): Promise<RunningWorker> {
-  if (!runtimeInstalled) {
-    // Expected delivery failures would flood the output as SDK warnings.
-    Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
-    runtimeInstalled = true;
-  }
+  installTestRuntime();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     ...workerOptions(config),

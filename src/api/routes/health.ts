@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { pingDatabase } from '../../db/connect';
 import type { Logger } from '../../logger';
+import { temporalErrors } from '../../metrics/registry';
 import { RETRY_AFTER_SECONDS } from '../errors';
 import type { ApiOperation } from '../../openapi/operation';
 import { healthSchema, readinessSchema } from '../../openapi/responses';
@@ -22,6 +23,7 @@ export function healthRoutes(temporal: Client, logger: Logger): Router {
       check('store', () => pingDatabase()),
     ]);
     const failing = checks.filter((c) => !c.ok);
+    if (!checks[0].ok) temporalErrors.inc({ operation: 'readiness' });
     for (const c of failing) logger.warn('readiness check failed', { check: c.name, reason: c.reason });
     if (failing.length) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(failing.length ? 503 : 200).json({

@@ -114,7 +114,7 @@ export function incidentRoutes(deps: { temporal: Client; config: Config }): Rout
       },
     };
     const workflowId = manualFireWorkflowId(auth.organizationId, webhookId, fireId);
-    const input: ManualFireInput = { organizationId: auth.organizationId, webhookId, envelope };
+    const input: ManualFireInput = { organizationId: auth.organizationId, webhookId, envelope, acceptedAt: Date.now() };
     const handle = await deps.temporal.workflow.start<typeof manualFireWorkflow>('manualFireWorkflow', {
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       workflowId,
