@@ -6,7 +6,9 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import type { Config } from '../config';
+import type { ApiOperation } from '../openapi/operation';
 import type { Logger } from '../logger';
 import { metricsRegistry } from './registry';
 
@@ -75,3 +77,21 @@ export function serveWorkerMetrics(
     await new Promise((resolve) => server.close(resolve));
   };
 }
+
+export const metricsOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (a bearer token when METRICS_TOKEN is set)',
+    tag: 'Health',
+    access: 'public',
+    responses: {
+      200: { description: 'Prometheus text format', contentType: 'text/plain', schema: z.string() },
+      401: {
+        description: 'METRICS_TOKEN is set and the bearer token is missing or wrong',
+        contentType: 'text/plain',
+        schema: z.string(),
+      },
+    },
+  },
+];

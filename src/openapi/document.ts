@@ -84,7 +84,7 @@ function responseObject(r: ApiResponse): JsonSchema {
           ),
         }
       : {}),
-    ...(r.schema ? { content: { 'application/json': { schema: schemaOrRef(r.schema) } } } : {}),
+    ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: schemaOrRef(r.schema) } } } : {}),
   };
 }
 

@@ -11,8 +11,9 @@ export type Access = 'public' | 'key' | 'manager';
 
 export interface ApiResponse {
   description: string;
-  /** The JSON body; none for an empty answer (204). */
+  /** The body (JSON unless `contentType` says otherwise); none for an empty answer (204). */
   schema?: z.ZodType;
+  contentType?: string;
   /** Response headers the caller may rely on, name → description. */
   headers?: Record<string, string>;
   /**

@@ -5,6 +5,7 @@ import { openApiDocument } from '../../openapi/document';
 import type { ApiOperation } from '../../openapi/operation';
 import { catalogOperations } from './catalog';
 import { eventOperations } from './events';
+import { metricsOperations } from '../../metrics/http';
 import { healthOperations } from './health';
 import { incidentOperations } from './incidents';
 import { meOperations } from './me';
@@ -25,6 +26,7 @@ const openApiOperation: ApiOperation = {
 export function apiOperations(config: Pick<Config, 'SECRET_ROTATION_GRACE_MS'>): ApiOperation[] {
   return [
     ...healthOperations,
+    ...metricsOperations,
     openApiOperation,
     ...meOperations,
     ...eventOperations,
