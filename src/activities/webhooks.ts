@@ -24,7 +24,7 @@ type PlanDoc = {
   version?: string | null;
   payload_type?: string | null;
   filterLogic?: string | null;
-  urls?: { url?: string | null; method?: string | null }[];
+  urls?: { url?: string | null; method?: string | null; rate_per_second?: number | null }[];
   max_retry?: number | null;
 };
 
@@ -38,7 +38,7 @@ function toPlan(doc: PlanDoc): WebhookPlan {
     // Keys and origins only: the plan is recorded in history, and a URL may be a credential.
     targets: (doc.urls ?? [])
       .filter((u) => u.url)
-      .map((u) => urlTargetOf(u.url as string, (u.method ?? 'POST').toUpperCase() as HttpMethod)),
+      .map((u) => urlTargetOf(u.url as string, (u.method ?? 'POST').toUpperCase() as HttpMethod, u.rate_per_second)),
     maxRetry: Math.max(0, doc.max_retry ?? 3),
   };
 }

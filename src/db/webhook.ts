@@ -14,7 +14,11 @@ const webhookSchema = new Schema(
     trigger_type: { type: String, enum: ['automatic', 'manual'], required: true },
     version: { type: String, enum: ['v1', 'v2'], default: 'v2' },
     triggers: { type: [{ _id: false, event_class: String, event_type: String }], default: [] },
-    urls: { type: [{ _id: false, url: String, method: String }], default: [] },
+    /** `rate_per_second`: the API's `rate_limit.per_second`, absent for an unlimited URL. */
+    urls: {
+      type: [{ _id: false, url: String, method: String, rate_per_second: { type: Number, default: undefined } }],
+      default: [],
+    },
     headers: { type: [{ _id: false, name: String, value: String }], default: [] },
     /** The filters as the user wrote them (JSON text), or null. */
     filters: { type: String, default: null },

@@ -32,7 +32,11 @@ export function serializeWebhook(doc: WebhookDoc, opts: SerializeOptions = { wit
     trigger_type: doc.trigger_type,
     version: doc.version ?? 'v2',
     triggers: (doc.triggers ?? []).map((t) => ({ event_class: t.event_class, event_type: t.event_type })),
-    urls: (doc.urls ?? []).map((u) => ({ url: u.url, method: u.method })),
+    urls: (doc.urls ?? []).map((u) => ({
+      url: u.url,
+      method: u.method,
+      ...(u.rate_per_second ? { rate_limit: { per_second: u.rate_per_second } } : {}),
+    })),
     header,
     filters: doc.filters ? (JSON.parse(doc.filters) as unknown) : null,
     max_retry: doc.max_retry,

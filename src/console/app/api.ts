@@ -132,7 +132,7 @@ export interface Webhook {
   trigger_type: 'automatic' | 'manual';
   version?: 'v1' | 'v2';
   triggers?: { event_class: string; event_type: string }[];
-  urls?: { url: string; method: string }[];
+  urls?: { url: string; method: string; rate_limit?: { per_second: number } }[];
   header?: Record<string, string>;
   filters?: unknown;
   max_retry?: number;
