@@ -153,13 +153,15 @@ describe('a URL with rate_limit', () => {
     }
     const posted = Date.now() - t0;
 
+    // Generous waits: on a busy shared machine the workers fall well below 10/s (measured 1.7/s at
+    // load average 16); the limit is a ceiling, and what is checked is that it holds.
     // A restart half-way: one worker stops (finishing what it holds), a new one takes its place.
-    await limited.waitForRequests(EVENTS / 2, 60_000);
+    await limited.waitForRequests(EVENTS / 2, 240_000);
     await workers.shift()?.stop();
     workers.push(await startWorker(config));
 
-    await unlimited.waitForRequests(EVENTS, 60_000);
-    await limited.waitForRequests(EVENTS, 90_000);
+    await unlimited.waitForRequests(EVENTS, 240_000);
+    await limited.waitForRequests(EVENTS, 240_000);
     await Promise.all(workflowIds.map((id) => h.temporal.workflow.getHandle(id).result()));
 
     const counts = perSecond(limited.requests);
@@ -208,7 +210,7 @@ describe('a URL with rate_limit', () => {
       }),
     );
     expect(waited.some((text) => text.includes(`rate limit ${PER_SECOND}/s: attempt 1 waits for its slot`))).toBe(true);
-  }, 240_000);
+  }, 600_000);
 
   test('when attempts fail and are retried, then the retries wait for slots too', async () => {
     const seen = new Set<unknown>();
