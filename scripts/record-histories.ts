@@ -120,6 +120,28 @@ const scenarios: Record<string, Scenario> = {
     return { 'event-custom-payload-render-failed': res.body.data.workflow_id };
   },
 
+  async 'event-rate-limited'(s) {
+    const owner = await s.owner();
+    // A URL limited to 2/s that fails once, beside an unlimited one: the second event's first
+    // attempt waits for a slot (a timer), and its retry claims another.
+    await createWebhook(owner.organizationId, {
+      urls: [{ ...url(s, '/limited-flaky'), rate_per_second: 2 }, url(s, '/ok-unlimited')],
+      max_retry: 2,
+    });
+    let hits = 0;
+    s.receiver.setHandler((req) =>
+      req.path === '/limited-flaky' && ++hits <= 2 ? { status: 503 } : replies(req.path),
+    );
+    try {
+      const first = await postEvent(s.h.api, owner.key, freshEvent());
+      const { res } = await deliverEvent(s.h.api, owner.key, s.h.temporal, freshEvent());
+      await s.h.temporal.workflow.getHandle(first.body.data.workflow_id).result();
+      return { 'event-rate-limited': res.body.data.workflow_id };
+    } finally {
+      s.receiver.setHandler((req) => replies(req.path));
+    }
+  },
+
   async 'manual-fire'(s) {
     const owner = await s.owner();
     const triggered = freshEvent('incident.triggered');

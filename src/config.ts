@@ -66,6 +66,13 @@ const schema = z.object({
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().default('hookrelay <webhooks@localhost>'),
   ALLOW_PRIVATE_TARGETS: bool,
+  /**
+   * Egress proxy for deliveries and test sends (http:// or https://, credentials in the URL allowed,
+   * never logged): CONNECT tunnels for https targets, absolute-form requests for http ones.
+   */
+  DELIVERY_PROXY_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// proxy URL' })),
+  /** Hosts reached without the proxy: comma-separated names, `.suffix`es or `*`, optionally `:port` (as NO_PROXY). */
+  DELIVERY_NO_PROXY: z.string().default(''),
   DELIVERY_TIMEOUT_MS: int(10_000, 1),
   RETRY_INITIAL_INTERVAL_MS: int(30_000, 1),
   RETRY_BACKOFF_COEFFICIENT: z.coerce.number().min(1).default(4),

@@ -10,7 +10,8 @@ import { activeSecrets, deliveryIdOf } from '../delivery/signing';
 import { withStoreRetry } from '../db/storeRetry';
 import { urlByKey } from '../delivery/target';
 import { acceptToFirstAttempt, deliveriesRetrying, deliveryAttempts } from '../metrics/registry';
-import { DELIVERY_CANCELLED, DELIVERY_FAILED, type DeliveryRequest } from '../shared/delivery';
+import { claimCurrentSlot, slotKeyOf } from '../rateLimit/slots';
+import { DELIVERY_CANCELLED, DELIVERY_FAILED, SLOT_MISSED, type DeliveryRequest } from '../shared/delivery';
 
 export interface AttemptAnswer {
   status: number;
@@ -128,6 +129,19 @@ export function deliveryActivities(deps: { config: Config }) {
         nonRetryable: true,
         category: ApplicationFailureCategory.BENIGN,
       });
+    }
+    const late = req.rateLimit ? Date.now() - req.rateLimit.startBy : 0;
+    if (req.rateLimit && late > 0) {
+      const key = slotKeyOf(req.organizationId, req.webhookId, req.urlKey, req.rateLimit.perSecond);
+      if (!(await withStoreRetry(() => claimCurrentSlot(key, req.rateLimit!.perSecond)))) {
+        // Nothing sent, nothing logged: the workflow claims a new slot for the same attempt.
+        throw ApplicationFailure.create({
+          type: SLOT_MISSED,
+          message: `rate-limit slot missed by ${late} ms`,
+          nonRetryable: true,
+          category: ApplicationFailureCategory.BENIGN,
+        });
+      }
     }
     const report = await attemptAndLog(
       {

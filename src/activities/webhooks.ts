@@ -24,7 +24,7 @@ type PlanDoc = {
   version?: string | null;
   payload_type?: string | null;
   filterLogic?: string | null;
-  urls?: { url?: string | null; method?: string | null; disabled_at?: Date | null }[];
+  urls?: { url?: string | null; method?: string | null; disabled_at?: Date | null; rate_per_second?: number | null }[];
   max_retry?: number | null;
 };
 
@@ -39,7 +39,7 @@ function toPlan(doc: PlanDoc): WebhookPlan {
     // An auto-disabled URL gets no new deliveries.
     targets: (doc.urls ?? [])
       .filter((u) => u.url && !u.disabled_at)
-      .map((u) => urlTargetOf(u.url as string, (u.method ?? 'POST').toUpperCase() as HttpMethod)),
+      .map((u) => urlTargetOf(u.url as string, (u.method ?? 'POST').toUpperCase() as HttpMethod, u.rate_per_second)),
     maxRetry: Math.max(0, doc.max_retry ?? 3),
   };
 }

@@ -14,13 +14,17 @@ const webhookSchema = new Schema(
     trigger_type: { type: String, enum: ['automatic', 'manual'], required: true },
     version: { type: String, enum: ['v1', 'v2'], default: 'v2' },
     triggers: { type: [{ _id: false, event_class: String, event_type: String }], default: [] },
-    /** `disabled_at`/`disabled_reason`: set when auto-disable stopped deliveries to this URL alone. */
+    /**
+     * `rate_per_second`: the API's `rate_limit.per_second`, absent for an unlimited URL.
+     * `disabled_at`/`disabled_reason`: set when auto-disable stopped deliveries to this URL alone.
+     */
     urls: {
       type: [
         {
           _id: false,
           url: String,
           method: String,
+          rate_per_second: { type: Number, default: undefined },
           disabled_at: { type: Date, default: null },
           disabled_reason: { type: String, default: null },
         },

@@ -35,9 +35,14 @@ export interface AttemptReport {
   outcome: AttemptOutcome;
 }
 
-type AttemptConfig = Pick<
+export type AttemptConfig = Pick<
   Config,
-  'DELIVERY_TIMEOUT_MS' | 'RESPONSE_BODY_LIMIT_BYTES' | 'ALLOW_PRIVATE_TARGETS' | 'RETRY_AFTER_CAP_MS'
+  | 'DELIVERY_TIMEOUT_MS'
+  | 'RESPONSE_BODY_LIMIT_BYTES'
+  | 'ALLOW_PRIVATE_TARGETS'
+  | 'RETRY_AFTER_CAP_MS'
+  | 'DELIVERY_PROXY_URL'
+  | 'DELIVERY_NO_PROXY'
 >;
 
 /** Writes a log row once: a second write of the same attempt (a retry, a late cleanup) is a no-op. */
@@ -115,6 +120,7 @@ export async function attemptAndLog(
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
     responseLimitBytes: config.RESPONSE_BODY_LIMIT_BYTES,
     allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS,
+    egress: { proxyUrl: config.DELIVERY_PROXY_URL, noProxy: config.DELIVERY_NO_PROXY },
   });
   clearTimeout(markTimer);
   const verdict = classify(result, config.RETRY_AFTER_CAP_MS);

@@ -2,7 +2,8 @@
  * One HTTP request to a webhook URL, and nothing more: no retries, no redirects. The address the
  * host name resolves to is checked against the private-target rule at connect time (so DNS cannot
  * swap in an internal address after validation), the whole exchange has one deadline, and only the
- * first bytes of the answer are read.
+ * first bytes of the answer are read. Through the egress proxy (egress.ts) the target's name is
+ * resolved and checked here before the proxy is asked, since the proxy does the connecting.
  */
 import dns from 'node:dns';
 import http from 'node:http';
@@ -10,6 +11,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { LookupFunction } from 'node:net';
 import { isPrivateAddress } from '../webhooks/urlSafety';
+import { proxyAgentFor, type EgressProxy } from './egress';
 
 export interface HttpAttempt {
   url: string;
@@ -19,6 +21,8 @@ export interface HttpAttempt {
   timeoutMs: number;
   responseLimitBytes: number;
   allowPrivateTargets: boolean;
+  /** The egress proxy, if any: requests to hosts it does not exempt go through it. */
+  egress?: EgressProxy;
 }
 
 export interface HttpResult {
@@ -62,6 +66,13 @@ function guardedLookup(allowPrivate: boolean): LookupFunction {
   };
 }
 
+/** Resolves the target's name and refuses it as guardedLookup would: for requests the proxy connects. */
+function checkResolvedTarget(hostname: string): Promise<NodeJS.ErrnoException | null> {
+  return new Promise((resolve) => {
+    guardedLookup(false)(hostname, { all: true }, (err) => resolve(err));
+  });
+}
+
 export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
   if (!header) return undefined;
   const trimmed = header.trim();
@@ -98,6 +109,14 @@ export async function sendHttp(attempt: HttpAttempt): Promise<HttpResult> {
   }
   const client = url.protocol === 'https:' ? https : http;
   const body = Buffer.from(attempt.body);
+  const proxyAgent = attempt.egress ? proxyAgentFor(url, attempt.egress) : undefined;
+  if (proxyAgent && !attempt.allowPrivateTargets && !net.isIP(literal)) {
+    // The SSRF rule is about the target, not the proxy (trusted configuration, may be on loopback).
+    // A name this host cannot resolve is refused too: it cannot be checked.
+    const refused = await checkResolvedTarget(url.hostname);
+    if (refused?.code === BLOCKED) return done({ error: refused.message, blocked: true, responseBody: '' });
+    if (refused) return done({ error: errorText(refused), responseBody: '' });
+  }
 
   return new Promise<HttpResult>((resolve) => {
     let settled = false;
@@ -114,8 +133,12 @@ export async function sendHttp(attempt: HttpAttempt): Promise<HttpResult> {
       req = client.request(url, {
         method: attempt.method,
         headers: { ...attempt.headers, 'content-length': String(body.length) },
-        agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
-        lookup: guardedLookup(attempt.allowPrivateTargets),
+        ...(proxyAgent
+          ? { agent: proxyAgent }
+          : {
+              agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
+              lookup: guardedLookup(attempt.allowPrivateTargets),
+            }),
       });
     } catch (err) {
       settled = true;
@@ -126,6 +149,14 @@ export async function sendHttp(attempt: HttpAttempt): Promise<HttpResult> {
       req.destroy();
       finish({ error: `timed out after ${attempt.timeoutMs} ms`, responseBody: '' });
     }, attempt.timeoutMs);
+    // A proxy that refuses the tunnel answers CONNECT itself (403, 407, 502…): that status is the
+    // proxy's, not the receiver's, so it is reported as an error without a status.
+    req.on('proxyConnect', (connect: { statusCode?: number; statusText?: string }) => {
+      if (connect.statusCode !== 200) {
+        finish({ error: `egress proxy refused the tunnel: ${connect.statusCode}`, responseBody: '' });
+        req.destroy();
+      }
+    });
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === BLOCKED) finish({ error: err.message, blocked: true, responseBody: '' });
       else finish({ error: errorText(err), responseBody: '' });

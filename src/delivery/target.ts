@@ -19,10 +19,12 @@ export function originOf(url: string): string {
   }
 }
 
-export const urlTargetOf = (url: string, method: HttpMethod): UrlTarget => ({
+export const urlTargetOf = (url: string, method: HttpMethod, ratePerSecond?: number | null): UrlTarget => ({
   key: urlKeyOf(url),
   method,
   origin: originOf(url),
+  // Only when set: unlimited URLs' plans (and histories) stay as they were.
+  ...(ratePerSecond ? { ratePerSecond } : {}),
 });
 
 /** The URL with this key among a webhook's URLs, or undefined when it is not (or no longer) one of them. */

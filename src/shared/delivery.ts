@@ -41,6 +41,8 @@ export interface UrlTarget {
   method: HttpMethod;
   /** `scheme://host[:port]`: enough to tell receivers apart, never the path or query. */
   origin: string;
+  /** The URL's `rate_limit.per_second`, when it has one: its attempts then wait for a slot. */
+  ratePerSecond?: number;
 }
 
 /** What the workflows need to know about a webhook: no secrets, header values, mail addresses or URLs. */
@@ -106,6 +108,13 @@ export interface DeliveryRequest {
   afterRetriedTask?: boolean;
   /** When the API accepted the event or fire (epoch ms), if the run knows: see EventWorkflowInput.acceptedAt. */
   acceptedAt?: number;
+  /**
+   * Rate-limited URLs: the rate and the latest time (epoch ms) the request may start in its slot.
+   * A worker that gets to it later (busy, slow to dispatch) sends only if the slot of the present
+   * moment is free (it takes it); else the attempt throws SlotMissed, sends nothing, and the
+   * workflow claims a new slot. So every request starts inside a slot of its own.
+   */
+  rateLimit?: { perSecond: number; startBy: number };
 }
 
 /** Input of the `handleDeliveryFailure` activity, after the last attempt for a URL failed. */
@@ -136,10 +145,24 @@ export interface DeliveryRunResult {
  */
 export const LOCAL_FIRST_ATTEMPT_PATCH = 'local-first-attempt';
 
+/**
+ * `patched()` id of per-URL rate limits: attempts to a URL with `ratePerSecond` claim a slot and
+ * wait for it on a timer, each attempt its own activity. Asked only for such URLs.
+ */
+export const RATE_LIMIT_PATCH = 'url-rate-limit';
+
 /** Error types the delivery activities throw as ApplicationFailure types. */
 export const DELIVERY_CANCELLED = 'DeliveryCancelled';
 export const DELIVERY_FAILED = 'DeliveryFailed';
 export const RENDER_FAILED = 'PayloadRenderFailed';
+export const SLOT_MISSED = 'RateLimitSlotMissed';
+
+/**
+ * How late after its slot a rate-limited attempt may still start: under one slot (90%), so any
+ * second holds at most per_second + 1 starts; at least 90 ms for fast rates (so a busy worker is
+ * not turned away every time), which keeps the excess within about 10% there.
+ */
+export const slotToleranceMs = (perSecond: number): number => 0.9 * Math.max(1000 / perSecond, 100);
 
 /**
  * Store and mail activities retry until they succeed, a little faster than deliveries: a brief

@@ -29,6 +29,11 @@ const trigger = z.object({
 const target = z.object({
   url: z.string().min(1),
   method: optional(z.enum(HTTP_METHODS as [string, ...string[]]), 'POST'),
+  /** Its value's range is checked in validate.ts (422); null or absent: unlimited. */
+  rate_limit: z
+    .strictObject({ per_second: z.number() })
+    .nullish()
+    .transform((v) => v ?? null),
 });
 
 export const webhookRequestSchema = z.strictObject({

@@ -32,10 +32,11 @@ export function serializeWebhook(doc: WebhookDoc, opts: SerializeOptions = { wit
     trigger_type: doc.trigger_type,
     version: doc.version ?? 'v2',
     triggers: (doc.triggers ?? []).map((t) => ({ event_class: t.event_class, event_type: t.event_type })),
-    // Set by auto-disable (a URL whose deliveries kept failing), else null.
+    // disabled_*: set by auto-disable (a URL whose deliveries kept failing), else null.
     urls: (doc.urls ?? []).map((u) => ({
       url: u.url,
       method: u.method,
+      ...(u.rate_per_second ? { rate_limit: { per_second: u.rate_per_second } } : {}),
       disabled_reason: u.disabled_reason ?? null,
       disabled_at: u.disabled_at ?? null,
     })),

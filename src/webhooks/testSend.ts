@@ -5,13 +5,12 @@
  * `test: true`.
  */
 import crypto from 'node:crypto';
-import type { Config } from '../config';
 import { StoredEvent } from '../db/event';
 import { organizationName } from '../access/organizations';
 import { sampleEvent } from '../payloads/samples';
 import { V1_FROM_V2 } from '../shared/catalog';
 import type { EventEnvelopeV2, WebhookVersion } from '../shared/types';
-import { attemptAndLog } from '../delivery/attempt';
+import { attemptAndLog, type AttemptConfig } from '../delivery/attempt';
 import { renderCustomBody } from '../delivery/custom';
 import type { TemplateConfig } from '../templates/engine';
 import { standardBody } from '../payloads/standard';
@@ -66,14 +65,7 @@ export async function testEvent(organizationId: string, eventType: string): Prom
 }
 
 /** Builds the body (a custom template's errors are thrown as TemplateError) and sends it to every URL. */
-export async function sendTest(
-  target: TestTarget,
-  config: Pick<
-    Config,
-    'DELIVERY_TIMEOUT_MS' | 'RESPONSE_BODY_LIMIT_BYTES' | 'ALLOW_PRIVATE_TARGETS' | 'RETRY_AFTER_CAP_MS'
-  > &
-    TemplateConfig,
-): Promise<TestResult> {
+export async function sendTest(target: TestTarget, config: AttemptConfig & TemplateConfig): Promise<TestResult> {
   const envelope = await testEvent(target.organizationId, testEventType(target));
   const body =
     target.payload_type === 'custom'

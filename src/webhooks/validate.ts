@@ -12,6 +12,7 @@ import { checkCustomPayload } from '../templates/customPayload';
 import { isReservedHeader, MASKED_VALUE } from './headers';
 import type { WebhookRequest } from './schema';
 import { checkTargetUrl } from './urlSafety';
+import { MAX_RATE_PER_SECOND } from '../rateLimit/slots';
 
 /** Kept here for the modules that read it from the validation (see headers.ts). */
 export { MASKED_VALUE };
@@ -29,7 +30,8 @@ export interface WebhookRecord {
   trigger_type: TriggerType;
   version: WebhookVersion;
   triggers: { event_class: string; event_type: string }[];
-  urls: { url: string; method: string }[];
+  /** `rate_per_second`: the URL's `rate_limit.per_second`, absent when unlimited. */
+  urls: { url: string; method: string; rate_per_second?: number }[];
   headers: { name: string; value: string }[];
   filters: string | null;
   filterLogic: string | null;
@@ -192,6 +194,13 @@ export async function checkWebhook(input: WebhookRequest, ctx: CheckContext): Pr
       checkTargetUrl(u.url, ctx.allowPrivateTargets) ??
       (input.urls.findIndex((other) => other.url === u.url) < i ? 'is listed twice' : undefined);
     if (problem) errors.push({ field: `urls.${i}.url`, message: problem });
+    const rate = u.rate_limit?.per_second;
+    if (rate !== undefined && !(Number.isInteger(rate) && rate >= 1 && rate <= MAX_RATE_PER_SECOND)) {
+      errors.push({
+        field: `urls.${i}.rate_limit.per_second`,
+        message: `must be a whole number from 1 to ${MAX_RATE_PER_SECOND}`,
+      });
+    }
   });
   const headers = checkHeaders(input, ctx, errors);
   const { filters, filterLogic } = checkFilters(input, errors);
@@ -215,7 +224,11 @@ export async function checkWebhook(input: WebhookRequest, ctx: CheckContext): Pr
       trigger_type: input.trigger_type,
       version: input.version,
       triggers,
-      urls: input.urls.map((u) => ({ url: u.url, method: u.method })),
+      urls: input.urls.map((u) => ({
+        url: u.url,
+        method: u.method,
+        ...(u.rate_limit ? { rate_per_second: u.rate_limit.per_second } : {}),
+      })),
       headers,
       filters,
       filterLogic,

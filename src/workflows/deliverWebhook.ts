@@ -19,10 +19,13 @@ import {
   MAIL_ACTIVITY_RETRY,
   MAIL_ACTIVITY_TIMEOUT,
   LOCAL_FIRST_ATTEMPT_PATCH,
+  RATE_LIMIT_PATCH,
   RENDER_FAILED,
+  SLOT_MISSED,
   STORE_ACTIVITY_RETRY,
   STORE_ACTIVITY_TIMEOUT,
   runStatusOf,
+  slotToleranceMs,
   type DeliveryRequest,
   type DeliveryRetryProfile,
   type DeliveryRunResult,
@@ -159,6 +162,57 @@ async function localFirstAttempt(ctx: DeliveryContext, request: DeliveryRequest,
 }
 
 /**
+ * The attempts to a rate-limited URL, each after a slot claimed in the store (so the limit holds
+ * across workers and restarts) and a durable timer until it: the wait shows in the Web UI as a
+ * timer with a summary. The retries take slots too, so here the workflow runs the retry loop
+ * itself, one activity per attempt, with the same backoff and Retry-After rule
+ * as Temporal's retries. An attempt that could not start within its slot (a busy worker) goes
+ * only if the present slot is free, else sends nothing and claims a new slot: late sends would
+ * crowd the next slots' ones.
+ */
+async function rateLimitedAttempts(
+  ctx: DeliveryContext,
+  request: DeliveryRequest,
+  summary: string,
+  perSecond: number,
+): Promise<void> {
+  // Regular activities, not local ones: a local attempt is run again when its workflow task is
+  // (a worker stopping or overloaded), and with it the request.
+  const { deliverAttempt } = proxyActivities<Activities>({
+    startToCloseTimeout: ctx.retry.attemptTimeoutMs + ATTEMPT_TIMEOUT_MARGIN_MS,
+    heartbeatTimeout: ATTEMPT_HEARTBEAT_TIMEOUT_MS,
+    retry: { maximumAttempts: 1 },
+    summary,
+  });
+  for (let attempt = 1; ;) {
+    const { slotAt, waitMs } = await localStore.claimDeliverySlot({
+      organizationId: request.organizationId,
+      webhookId: request.webhookId,
+      urlKey: request.urlKey,
+      perSecond,
+    });
+    if (waitMs > 0) {
+      log.info('rate limit: waiting for a slot', { webhookId: request.webhookId, attempt, waitMs, perSecond });
+      await sleep(waitMs, { summary: `rate limit ${perSecond}/s: attempt ${attempt} waits for its slot` });
+    }
+    const rateLimit = { perSecond, startBy: slotAt + slotToleranceMs(perSecond) };
+    try {
+      await deliverAttempt({ ...request, rateLimit, ...(attempt > 1 ? { firstAttempt: attempt } : {}) });
+      return;
+    } catch (err) {
+      if (isFailureOfType(err, SLOT_MISSED)) {
+        log.info('rate limit: slot missed, claiming another', { webhookId: request.webhookId, attempt });
+        continue;
+      }
+      if (isCancellation(err) || isFinalFailure(err) || attempt >= request.maxAttempts) throw err;
+      attempt++;
+      const backoff = ctx.retry.initialIntervalMs * ctx.retry.backoffCoefficient ** (attempt - 2);
+      await sleep(failedAttemptOf(err).retryAfterMs ?? Math.min(backoff, ctx.retry.maximumIntervalMs));
+    }
+  }
+}
+
+/**
  * The failure mail, given up after its bounded retries (SMTP down for an hour): the delivery's
  * outcome stands, and the mail row says `error`.
  */
@@ -182,7 +236,10 @@ async function deliverToUrl(
   // what the Web UI shows first.
   const summary = `${webhook.name}: ${target.method} ${target.origin}/…`;
   try {
-    if (patched(LOCAL_FIRST_ATTEMPT_PATCH)) await localFirstAttempt(ctx, { ...common, body }, summary);
+    // Asked only for a limited URL, so unlimited ones' histories carry no marker for it.
+    if (target.ratePerSecond && patched(RATE_LIMIT_PATCH)) {
+      await rateLimitedAttempts(ctx, { ...common, body }, summary, target.ratePerSecond);
+    } else if (patched(LOCAL_FIRST_ATTEMPT_PATCH)) await localFirstAttempt(ctx, { ...common, body }, summary);
     else await durableAttempts(ctx, { ...common, body }, summary, 1);
     return { webhookId: webhook.id, target, outcome: 'delivered' };
   } catch (err) {

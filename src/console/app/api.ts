@@ -133,7 +133,13 @@ export interface Webhook {
   version?: 'v1' | 'v2';
   triggers?: { event_class: string; event_type: string }[];
   /** `disabled_*`: set by auto-disable (the URL kept failing), else null. */
-  urls?: { url: string; method: string; disabled_reason?: string | null; disabled_at?: string | null }[];
+  urls?: {
+    url: string;
+    method: string;
+    rate_limit?: { per_second: number };
+    disabled_reason?: string | null;
+    disabled_at?: string | null;
+  }[];
   header?: Record<string, string>;
   filters?: unknown;
   max_retry?: number;

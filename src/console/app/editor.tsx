@@ -49,7 +49,8 @@ interface Form {
   name: string;
   description: string;
   mailIds: string;
-  urls: { key: number; url: string; method: string }[];
+  /** `rate`: the URL's rate_limit.per_second as typed, '' for none. */
+  urls: { key: number; url: string; method: string; rate: string }[];
   headers: HeaderRow[];
   maxRetry: string;
   triggerType: 'automatic' | 'manual';
@@ -69,7 +70,7 @@ const emptyForm = (): Form => ({
   name: '',
   description: '',
   mailIds: '',
-  urls: [{ key: rowKey++, url: '', method: 'POST' }],
+  urls: [{ key: rowKey++, url: '', method: 'POST', rate: '' }],
   headers: [],
   maxRetry: '3',
   triggerType: 'automatic',
@@ -89,7 +90,12 @@ function formOf(w: Webhook): Form {
     name: w.name,
     description: w.description ?? '',
     mailIds: (w.mail_ids ?? []).join(', '),
-    urls: (w.urls ?? []).map((u) => ({ key: rowKey++, url: u.url, method: u.method })),
+    urls: (w.urls ?? []).map((u) => ({
+      key: rowKey++,
+      url: u.url,
+      method: u.method,
+      rate: u.rate_limit ? String(u.rate_limit.per_second) : '',
+    })),
     headers: Object.keys(w.header ?? {}).map((name) => ({ key: rowKey++, name, value: '', stored: true })),
     maxRetry: String(w.max_retry ?? 3),
     triggerType: w.trigger_type,
@@ -131,7 +137,12 @@ function bodyOf(
         .filter(Boolean),
       urls: f.urls
         .filter((u) => u.url.trim() || f.urls.length === 1)
-        .map((u) => ({ url: u.url.trim(), method: u.method })),
+        .map((u) => ({
+          url: u.url.trim(),
+          method: u.method,
+          // Sent as typed (a number when it is one): the API says what is wrong with it.
+          ...(u.rate.trim() ? { rate_limit: { per_second: Number(u.rate) } } : {}),
+        })),
       header,
       max_retry: f.maxRetry.trim() === '' || !Number.isFinite(retry) ? f.maxRetry : retry,
       trigger_type: f.triggerType,
@@ -409,6 +420,20 @@ function DetailsStep({ form, set, fieldErrors }: StepProps) {
                   set({ urls: form.urls.map((x) => (x.key === u.key ? { ...x, url: e.currentTarget.value } : x)) })
                 }
               />
+              <label class="sr-only" for={`wh-rate-${i}`}>{`Rate limit of URL ${i + 1} (requests per second)`}</label>
+              <input
+                id={`wh-rate-${i}`}
+                class="rate"
+                type="number"
+                min="1"
+                max="1000"
+                placeholder="max/s"
+                title="Rate limit: at most this many requests per second to this URL (empty: none)"
+                value={u.rate}
+                onInput={(e) =>
+                  set({ urls: form.urls.map((x) => (x.key === u.key ? { ...x, rate: e.currentTarget.value } : x)) })
+                }
+              />
               {form.urls.length > 1 && (
                 <button
                   type="button"
@@ -424,7 +449,10 @@ function DetailsStep({ form, set, fieldErrors }: StepProps) {
           );
         })}
         <FieldErrors id="wh-urls-error" messages={urlErrors} />
-        <button type="button" onClick={() => set({ urls: [...form.urls, { key: rowKey++, url: '', method: 'POST' }] })}>
+        <button
+          type="button"
+          onClick={() => set({ urls: [...form.urls, { key: rowKey++, url: '', method: 'POST', rate: '' }] })}
+        >
           Add URL
         </button>
       </fieldset>
