@@ -4,6 +4,7 @@ import { createMailer, type Mailer } from '../mail/mailer';
 import { deliveryActivities } from './deliver';
 import { eventActivities } from './events';
 import { failureActivities } from './failures';
+import { redeliveryActivities } from './redelivery';
 import { templateActivities } from './templates';
 import { webhookActivities } from './webhooks';
 
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...deliveryActivities(deps),
     ...failureActivities({ config: deps.config, mailer }),
     ...templateActivities(deps),
+    ...redeliveryActivities(deps),
   };
 }
 
