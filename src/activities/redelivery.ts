@@ -1,10 +1,19 @@
+import { Context } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../config';
 import { findOwnedById } from '../db/byId';
 import { StoredEvent, eventKey } from '../db/event';
 import { Webhook } from '../db/webhook';
 import { failedFinalDeliveries } from '../redelivery/candidates';
 import type { DeliveryRetryProfile, WebhookPlan } from '../shared/delivery';
-import type { RecoverCursor, RecoverPage, RedeliveryInput } from '../shared/redelivery';
+import {
+  recoverDeliveryWorkflowId,
+  type RecoverCandidate,
+  type RecoverCursor,
+  type RecoverPage,
+  type RedeliveryInput,
+} from '../shared/redelivery';
+import { deliverySearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { PLAN_FIELDS, retryProfileOf, toPlan, type PlanDoc } from './webhooks';
 
@@ -37,6 +46,54 @@ export function redeliveryActivities(deps: { config: Config }) {
         webhook: { ...plan, targets },
         retry: retryProfileOf(deps.config),
       };
+    },
+
+    /**
+     * Starts one redelivery per candidate of a recover (a batch: the workflow paces them), each
+     * under a workflow id made from (recover, delivery, URL) with reject-duplicate, so a delivery
+     * is started once per recover however often it is met (a page read again, this activity
+     * retried). Returns how many were started now and how many had been already.
+     */
+    async startRecoverDeliveries(input: {
+      organizationId: string;
+      webhookId: string;
+      recoverId: string;
+      recoverWorkflowId: string;
+      candidates: RecoverCandidate[];
+    }): Promise<{ started: number; already: number }> {
+      const { client } = Context.current();
+      const outcomes = await Promise.all(
+        input.candidates.map(async (c) => {
+          const args: [RedeliveryInput] = [
+            {
+              organizationId: input.organizationId,
+              webhookId: input.webhookId,
+              eventId: c.eventId,
+              urlKey: c.urlKey,
+              trigger: 'recover',
+              round: input.recoverId,
+            },
+          ];
+          try {
+            await client.workflow.start('redeliveryWorkflow', {
+              taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+              workflowId: recoverDeliveryWorkflowId(input.recoverWorkflowId, c.deliveryId, c.urlKey),
+              args,
+              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+              typedSearchAttributes: deliverySearchAttributes(input.organizationId, c.eventType, c.eventId, [
+                input.webhookId,
+              ]),
+              staticSummary: `recover ${input.recoverId}: ${c.eventType} ${c.eventId}`,
+            });
+            return true;
+          } catch (err) {
+            if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+            throw err;
+          }
+        }),
+      );
+      const started = outcomes.filter(Boolean).length;
+      return { started, already: outcomes.length - started };
     },
 
     /** One page of a recover's window: see failedFinalDeliveries. */

@@ -1,13 +1,9 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  ParentClosePolicy,
-  WorkflowIdReusePolicy,
   makeContinueAsNewFunc,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   sleep,
-  startChild,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -18,13 +14,11 @@ import {
   RECOVER_MEMO,
   RECOVER_PAGE_SIZE,
   emptyRecoverProgress,
-  recoverDeliveryWorkflowId,
-  type RecoverCandidate,
   type RecoverInput,
   type RecoverProgress,
   type RedeliveryInput,
 } from '../shared/redelivery';
-import { SA_DELIVERY_STATUS, deliverySearchAttributes } from '../shared/searchAttributes';
+import { SA_DELIVERY_STATUS } from '../shared/searchAttributes';
 import { deliverToWebhook } from './deliverWebhook';
 
 // Planning is one short read: as a local activity it runs inside the workflow task.
@@ -32,8 +26,9 @@ const planner = proxyLocalActivities<Activities>({
   startToCloseTimeout: STORE_ACTIVITY_TIMEOUT,
   retry: STORE_ACTIVITY_RETRY,
 });
-// A page of the log is a regular activity: its result is in history, one event per page.
-const pages = proxyActivities<Activities>({ startToCloseTimeout: '2 min', retry: STORE_ACTIVITY_RETRY });
+// A page of the log, and a batch of starts, are regular activities: a few history events each,
+// however many deliveries they hold (child workflows would add events per delivery).
+const recoverSteps = proxyActivities<Activities>({ startToCloseTimeout: '2 min', retry: STORE_ACTIVITY_RETRY });
 
 /**
  * One (delivery, URL) sent again (redeliver, or one of a recover's): the event as stored, the
@@ -65,14 +60,14 @@ export async function redeliveryWorkflow(input: RedeliveryInput): Promise<Delive
   return { status, deliveries };
 }
 
-/** Past this many history events a recover run continues as new (well under Temporal's limits). */
-const RECOVER_HISTORY_LIMIT = 8_000;
+/** Past this many history events a recover run continues as new: its replay stays cheap. */
+const RECOVER_HISTORY_LIMIT = 2_000;
 
 /**
  * A recover: pages through the webhook's log for deliveries whose final outcome in [since, until)
- * was `failed` (an activity per page), and starts one redelivery each, at most `perSecond` a
- * second, as abandoned children (their retries may outlive this run). Idempotent: its own id
- * comes from (org, webhook, since, until), and each child's from (recover, delivery, URL) with
+ * was `failed` (an activity per page), and starts one redelivery workflow each (an activity per
+ * batch), at most `perSecond` a second; their retries may outlive this run. Idempotent: its own id
+ * comes from (org, webhook, since, until), and each redelivery's from (recover, delivery, URL) with
  * reject-duplicate, so a delivery met twice is started once. Progress is in its memo (read by the
  * API) and its current details (the Web UI); it continues as new when its history grows.
  */
@@ -92,38 +87,10 @@ export async function recoverWorkflow(input: RecoverInput): Promise<RecoverProgr
   };
   report();
 
-  const start = async (c: RecoverCandidate): Promise<boolean> => {
-    try {
-      await startChild(redeliveryWorkflow, {
-        workflowId: recoverDeliveryWorkflowId(recoverWorkflowId, c.deliveryId, c.urlKey),
-        args: [
-          {
-            organizationId: input.organizationId,
-            webhookId: input.webhookId,
-            eventId: c.eventId,
-            urlKey: c.urlKey,
-            trigger: 'recover',
-            round: input.recoverId,
-          },
-        ],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: deliverySearchAttributes(input.organizationId, c.eventType, c.eventId, [
-          input.webhookId,
-        ]),
-        staticSummary: `recover ${input.recoverId}: ${c.eventType} ${c.eventId}`,
-      });
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
-      throw err;
-    }
-  };
-
   // At most perSecond starts a second: a batch at once, the next one a second later (across pages too).
   let nextBatchAt = 0;
   for (;;) {
-    const page = await pages.findRecoverCandidates({
+    const page = await recoverSteps.findRecoverCandidates({
       organizationId: input.organizationId,
       webhookId: input.webhookId,
       since: input.since,
@@ -137,9 +104,15 @@ export async function recoverWorkflow(input: RecoverInput): Promise<RecoverProgr
     for (let i = 0; i < page.candidates.length; i += input.perSecond) {
       if (Date.now() < nextBatchAt) await sleep(nextBatchAt - Date.now());
       nextBatchAt = Date.now() + 1000;
-      const started = await Promise.all(page.candidates.slice(i, i + input.perSecond).map(start));
-      progress.started += started.filter(Boolean).length;
-      progress.skipped += started.filter((s) => !s).length;
+      const batch = await recoverSteps.startRecoverDeliveries({
+        organizationId: input.organizationId,
+        webhookId: input.webhookId,
+        recoverId: input.recoverId,
+        recoverWorkflowId,
+        candidates: page.candidates.slice(i, i + input.perSecond),
+      });
+      progress.started += batch.started;
+      progress.skipped += batch.already;
       report();
     }
     if (page.next === null) break;
