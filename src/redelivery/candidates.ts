@@ -87,7 +87,7 @@ async function failedRowsSql(store: DirectStore, q: CandidateQuery): Promise<Fai
     `SELECT t._jsonb->>'_id' AS id, t._jsonb->>'timestamp' AS ts, t._jsonb->>'deliveryId' AS "deliveryId",
             t._jsonb->>'eventId' AS "eventId", t._jsonb->>'eventType' AS "eventType", t._jsonb->>'url' AS url,
             EXISTS (SELECT 1 FROM {table} l
-                     WHERE l._jsonb->'deliveryId' @> t._jsonb->'deliveryId'
+                     WHERE (l._jsonb->'deliveryId') @> (t._jsonb->'deliveryId')
                        AND l._jsonb->'url' = t._jsonb->'url'
                        AND l._jsonb->'timestamp' > t._jsonb->'timestamp') AS superseded
        FROM {table} t
