@@ -62,6 +62,8 @@ export async function redeliveryWorkflow(input: RedeliveryInput): Promise<Delive
 
 /** Past this many history events a recover run continues as new: its replay stays cheap. */
 const RECOVER_HISTORY_LIMIT = 2_000;
+/** Batches of starts a recover has running at once (each a second after the one before). */
+const MAX_BATCHES_IN_FLIGHT = 4;
 
 /**
  * A recover: pages through the webhook's log for deliveries whose final outcome in [since, until)
@@ -87,42 +89,61 @@ export async function recoverWorkflow(input: RecoverInput): Promise<RecoverProgr
   };
   report();
 
-  // At most perSecond starts a second: a batch at once, the next one a second later (across pages too).
-  let nextBatchAt = 0;
-  for (;;) {
-    const page = await recoverSteps.findRecoverCandidates({
+  const read = (after: RecoverInput['cursor']) =>
+    recoverSteps.findRecoverCandidates({
       organizationId: input.organizationId,
       webhookId: input.webhookId,
       since: input.since,
       until: input.until,
-      after: cursor,
+      after: after ?? null,
       limit: Math.max(RECOVER_PAGE_SIZE, input.perSecond),
     });
+  // Batches are started a second apart without waiting for the one before (a batch of starts takes
+  // a while on a busy server), at most MAX_BATCHES_IN_FLIGHT at once; the next page is read while
+  // this one's batches go out.
+  const inFlight = new Set<Promise<void>>();
+  let nextBatchAt = 0;
+  let pending = read(cursor);
+  for (;;) {
+    const page = await pending;
     progress.pages += 1;
     progress.found += page.candidates.length;
     progress.scanned = page.next === null;
+    const continueNow =
+      page.next !== null &&
+      (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > RECOVER_HISTORY_LIMIT);
+    if (page.next !== null && !continueNow) pending = read(page.next);
     for (let i = 0; i < page.candidates.length; i += input.perSecond) {
       if (Date.now() < nextBatchAt) await sleep(nextBatchAt - Date.now());
+      // At most perSecond starts a second: the next batch a full second after this one.
       nextBatchAt = Date.now() + 1000;
-      const batch = await recoverSteps.startRecoverDeliveries({
-        organizationId: input.organizationId,
-        webhookId: input.webhookId,
-        recoverId: input.recoverId,
-        recoverWorkflowId,
-        candidates: page.candidates.slice(i, i + input.perSecond),
-      });
-      progress.started += batch.started;
-      progress.skipped += batch.already;
-      report();
+      const batch = (async () => {
+        const done = await recoverSteps.startRecoverDeliveries({
+          organizationId: input.organizationId,
+          webhookId: input.webhookId,
+          recoverId: input.recoverId,
+          recoverWorkflowId,
+          candidates: page.candidates.slice(i, i + input.perSecond),
+        });
+        progress.started += done.started;
+        progress.skipped += done.already;
+        report();
+      })();
+      inFlight.add(batch);
+      void batch.then(() => inFlight.delete(batch));
+      if (inFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(inFlight);
     }
     if (page.next === null) break;
     cursor = page.next;
-    // Between pages, so a continued run starts exactly at the next one.
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > RECOVER_HISTORY_LIMIT) {
-      // The memo goes along, so the API reads progress between the runs too.
+    if (!page.candidates.length) report();
+    if (continueNow) {
+      // Between pages, its batches done, so a continued run starts exactly at the next page; the
+      // memo goes along, so the API reads progress between the runs too.
+      await Promise.all(inFlight);
       await makeContinueAsNewFunc<typeof recoverWorkflow>({ memo: memo() })({ ...input, cursor, progress });
     }
   }
+  await Promise.all(inFlight);
   report();
   return progress;
 }
