@@ -58,7 +58,10 @@ const collection = () => DeliveryLog.collection.collectionName;
 
 /**
  * The next `limit` failed rows after the cursor, oldest first, each with whether a later row of its
- * delivery and URL exists (found through the GIN index on deliveryId).
+ * delivery and URL exists. The order names every column of the (webhookId, outcome, timestamp, _id)
+ * B-tree, so PostgreSQL walks it in order and stops at the limit; the later-row check compares times
+ * as numbers, so it is served by the GIN index on deliveryId alone (compared as jsonb, PostgreSQL
+ * intersected it with the whole-table time index: 10 ms a row, measured on 10,000 rows).
  */
 async function failedRowsSql(store: DirectStore, q: CandidateQuery): Promise<FailedRow[]> {
   const params: unknown[] = [
@@ -89,13 +92,13 @@ async function failedRowsSql(store: DirectStore, q: CandidateQuery): Promise<Fai
             EXISTS (SELECT 1 FROM {table} l
                      WHERE (l._jsonb->'deliveryId') @> (t._jsonb->'deliveryId')
                        AND l._jsonb->'url' = t._jsonb->'url'
-                       AND l._jsonb->'timestamp' > t._jsonb->'timestamp') AS superseded
+                       AND (l._jsonb->>'timestamp')::float8 > (t._jsonb->>'timestamp')::float8) AS superseded
        FROM {table} t
       WHERE t._jsonb->'webhookId' = $1::jsonb AND t._jsonb->'outcome' = $3::jsonb
         AND t._jsonb->'organizationId' = $2::jsonb
         AND t._jsonb->'timestamp' >= $4::jsonb AND t._jsonb->'timestamp' < $5::jsonb
         ${keyset}
-      ORDER BY t._jsonb->'timestamp', t._jsonb->'_id'
+      ORDER BY t._jsonb->'webhookId', t._jsonb->'outcome', t._jsonb->'timestamp', t._jsonb->'_id'
       LIMIT $${params.length}`,
     params,
   );

@@ -14,7 +14,7 @@ import { StoredEvent, eventKey } from '../db/event';
 import type { WebhookDoc } from '../db/webhook';
 import { originOf, urlByKey, urlKeyOf } from '../delivery/target';
 import { retentionCutoff } from '../retention/sweep';
-import { AppError, type FieldError } from '../shared/errors';
+import { AppError, fieldErrors, type FieldError } from '../shared/errors';
 import {
   RECOVER_MEMO,
   emptyRecoverProgress,
@@ -124,8 +124,13 @@ export async function redeliver(deps: RedeliveryDeps, webhook: WebhookDoc, logId
   }
 }
 
-const isoTime = z.iso.datetime({ offset: true });
-const RECOVER_FIELDS = new Set(['since', 'until']);
+/** The body of `POST …/recover`: the schema that checks its shape (the API's document can show it). */
+export const recoverRequestSchema = z.strictObject({
+  since: z.iso.datetime({ offset: true }),
+  until: z.iso.datetime({ offset: true }).optional(),
+});
+
+const ISO_EXPECTED = 'must be an ISO 8601 time with a time zone, e.g. 2026-12-01T00:00:00Z';
 
 /** `since` and `until` checked: 400 for unknown fields, 422 naming the field for anything else. */
 export function parseRecoverWindow(
@@ -133,29 +138,19 @@ export function parseRecoverWindow(
   retentionDays: number,
   now: Date,
 ): { since: Date; until: Date | null } {
-  const fields = (body ?? {}) as Record<string, unknown>;
-  const unknown = Object.keys(fields).filter((k) => !RECOVER_FIELDS.has(k));
-  if (unknown.length) {
-    throw AppError.badRequest(
-      'invalid request body',
-      unknown.map((field) => ({ field, message: 'is not a known field' })),
-    );
-  }
+  const parsed = recoverRequestSchema.safeParse(body ?? {});
   const errors: FieldError[] = [];
-  const timeOf = (field: 'since' | 'until'): Date | null => {
-    const v = fields[field];
-    if (v === undefined || v === null) {
-      if (field === 'since') errors.push({ field, message: 'is required' });
-      return null;
+  if (!parsed.success) {
+    const unknown = fieldErrors(parsed.error).filter((e) => e.message === 'is not a known field');
+    if (unknown.length) throw AppError.badRequest('invalid request body', unknown);
+    for (const issue of parsed.error.issues) {
+      const field = issue.path.map(String).join('.');
+      const missing = (body as Record<string, unknown> | undefined)?.[field] === undefined;
+      errors.push({ field, message: missing ? 'is required' : ISO_EXPECTED });
     }
-    if (typeof v !== 'string' || !isoTime.safeParse(v).success) {
-      errors.push({ field, message: 'must be an ISO 8601 time with a time zone, e.g. 2026-12-01T00:00:00Z' });
-      return null;
-    }
-    return new Date(v);
-  };
-  const since = timeOf('since');
-  const until = timeOf('until');
+  }
+  const since = parsed.success ? new Date(parsed.data.since) : null;
+  const until = parsed.success && parsed.data.until ? new Date(parsed.data.until) : null;
   const cutoff = retentionCutoff(retentionDays, now);
   if (since && cutoff && since < cutoff) {
     errors.push({
