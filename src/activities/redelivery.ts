@@ -7,6 +7,7 @@ import { Webhook } from '../db/webhook';
 import { failedFinalDeliveries } from '../redelivery/candidates';
 import type { DeliveryRetryProfile, WebhookPlan } from '../shared/delivery';
 import {
+  REDELIVERY_WORKFLOW_TASK_TIMEOUT,
   recoverDeliveryWorkflowId,
   type RecoverCandidate,
   type RecoverCursor,
@@ -80,6 +81,7 @@ export function redeliveryActivities(deps: { config: Config }) {
               workflowId: recoverDeliveryWorkflowId(input.recoverWorkflowId, c.deliveryId, c.urlKey),
               args,
               workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+              workflowTaskTimeout: REDELIVERY_WORKFLOW_TASK_TIMEOUT,
               typedSearchAttributes: deliverySearchAttributes(input.organizationId, c.eventType, c.eventId, [
                 input.webhookId,
               ]),

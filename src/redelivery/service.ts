@@ -16,6 +16,7 @@ import { originOf, urlByKey, urlKeyOf } from '../delivery/target';
 import { retentionCutoff } from '../retention/sweep';
 import { AppError, fieldErrors, type FieldError } from '../shared/errors';
 import {
+  REDELIVERY_WORKFLOW_TASK_TIMEOUT,
   RECOVER_MEMO,
   emptyRecoverProgress,
   recoverWorkflowId,
@@ -104,6 +105,7 @@ export async function redeliver(deps: RedeliveryDeps, webhook: WebhookDoc, logId
       args: [input],
       // One at a time per (delivery, URL); once finished, it may be redelivered again.
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      workflowTaskTimeout: REDELIVERY_WORKFLOW_TASK_TIMEOUT,
       typedSearchAttributes: deliverySearchAttributes(organizationId, row.eventType, row.eventId, [webhookId]),
       staticSummary: `redeliver ${row.eventType} ${row.eventId} to ${webhook.name}: ${row.method} ${originOf(row.url)}/…`,
     });
@@ -248,6 +250,7 @@ export async function startRecover(
       args: [input],
       // A repeat of the request finds this run, even once it has finished.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowTaskTimeout: REDELIVERY_WORKFLOW_TASK_TIMEOUT,
       typedSearchAttributes: [
         { key: SA_ORGANIZATION, value: organizationId },
         { key: SA_WEBHOOK_IDS, value: [webhookId] },

@@ -83,6 +83,14 @@ export const emptyRecoverProgress = (): RecoverProgress => ({
 /** The memo key holding RecoverProgress (plus the window) on a recover run. */
 export const RECOVER_MEMO = 'recover';
 
+/**
+ * Workflow task timeout of redeliveries and recovers, as for events (src/events/accept.ts): a
+ * redelivery's first attempt runs inside its first task, and a task timed out is run again (the
+ * request sent twice); on a starved machine (a bench beside other loads) a recover's tasks took
+ * 8-10 s and timed out again and again at Temporal's default 10 s.
+ */
+export const REDELIVERY_WORKFLOW_TASK_TIMEOUT = '30s';
+
 /** Candidates read per page (one activity each). */
 export const RECOVER_PAGE_SIZE = 200;
 

@@ -13,6 +13,7 @@ import { STORE_ACTIVITY_RETRY, STORE_ACTIVITY_TIMEOUT, runStatusOf, type Deliver
 import {
   RECOVER_MEMO,
   RECOVER_PAGE_SIZE,
+  REDELIVERY_WORKFLOW_TASK_TIMEOUT,
   emptyRecoverProgress,
   type RecoverInput,
   type RecoverProgress,
@@ -140,7 +141,10 @@ export async function recoverWorkflow(input: RecoverInput): Promise<RecoverProgr
       // Between pages, its batches done, so a continued run starts exactly at the next page; the
       // memo goes along, so the API reads progress between the runs too.
       await Promise.all(inFlight);
-      await makeContinueAsNewFunc<typeof recoverWorkflow>({ memo: memo() })({ ...input, cursor, progress });
+      await makeContinueAsNewFunc<typeof recoverWorkflow>({
+        memo: memo(),
+        workflowTaskTimeout: REDELIVERY_WORKFLOW_TASK_TIMEOUT,
+      })({ ...input, cursor, progress });
     }
   }
   await Promise.all(inFlight);
