@@ -109,6 +109,8 @@ const schema = z.object({
   MAX_EVENT_BACKLOG: int(500, 0),
   /** A request not answered by then is answered 503 with Retry-After (under a producer's usual 5 s timeout). */
   REQUEST_DEADLINE_MS: int(4_000, 100),
+  /** Redeliveries a recover starts per second at most (a receiver that was down gets a bounded catch-up). */
+  RECOVER_DELIVERIES_PER_SECOND: int(20, 1).pipe(z.number().max(1000)),
   /** Where the web console links a delivery's workflow run (the Temporal Web UI). */
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -93,11 +93,11 @@ export function deliveryActivities(deps: { config: Config }) {
     const deliveryId = deliveryIdOf(req.organizationId, req.eventId, req.webhookId);
     if (attempt > 1) {
       // Only a retry can find rows an earlier attempt of this delivery left pending.
-      await closeInterruptedAttempts(deliveryId, req.urlKey, attempt, req.maxAttempts);
+      await closeInterruptedAttempts(deliveryId, req.urlKey, attempt, req.maxAttempts, req.round);
     } else if (req.afterRetriedTask) {
       // A local first attempt run again because its workflow task was (its worker died): an
       // attempt it interrupted that had been marked gets its row, and this one the next number.
-      const interrupted = await closeInterruptedAttempts(deliveryId, req.urlKey, Infinity, req.maxAttempts);
+      const interrupted = await closeInterruptedAttempts(deliveryId, req.urlKey, Infinity, req.maxAttempts, req.round);
       attempt = Math.min(interrupted + 1, req.maxAttempts);
     }
     const webhook = await withStoreRetry(() =>
@@ -116,6 +116,7 @@ export function deliveryActivities(deps: { config: Config }) {
       attempt,
       maxAttempts: req.maxAttempts,
       trigger: req.trigger,
+      round: req.round,
       workflowId: req.workflowId,
     };
     const reason = cancelReason(webhook, url, urlDisabled);

@@ -37,7 +37,7 @@ export function failureActivities(deps: { config: Config; mailer: Mailer | null 
 
   async function notifyAfterFailure(f: DeliveryFailure): Promise<MailResult | 'url_removed'> {
     const deliveryId = deliveryIdOf(f.organizationId, f.eventId, f.webhookId);
-    await closeInterruptedAttempts(deliveryId, f.urlKey, f.maxAttempts + 1, f.maxAttempts);
+    await closeInterruptedAttempts(deliveryId, f.urlKey, f.maxAttempts + 1, f.maxAttempts, f.round);
     const webhook = await findOwnedById(Webhook, f.webhookId, f.organizationId, { name: 1, mail_ids: 1, urls: 1 });
     if (!webhook) return 'no_recipients';
     const delivery = { organizationId: f.organizationId, webhookId: f.webhookId, deliveryId };
@@ -67,6 +67,7 @@ export function failureActivities(deps: { config: Config; mailer: Mailer | null 
           attempt: 1,
           maxAttempts: f.maxAttempts,
           trigger: f.trigger,
+          round: f.round,
           workflowId: f.workflowId,
         },
         f.error,

@@ -5,6 +5,7 @@ import { deliveryActivities } from './deliver';
 import { eventActivities } from './events';
 import { failureActivities } from './failures';
 import { rateLimitActivities } from './rateLimit';
+import { redeliveryActivities } from './redelivery';
 import { templateActivities } from './templates';
 import { webhookActivities } from './webhooks';
 
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...failureActivities({ config: deps.config, mailer }),
     ...templateActivities(deps),
     ...rateLimitActivities(),
+    ...redeliveryActivities(deps),
   };
 }
 

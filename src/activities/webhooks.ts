@@ -16,9 +16,17 @@ export function retryProfileOf(config: Config): DeliveryRetryProfile {
   };
 }
 
-const PLAN_FIELDS = { _id: 1, name: 1, version: 1, payload_type: 1, filterLogic: 1, urls: 1, max_retry: 1 } as const;
+export const PLAN_FIELDS = {
+  _id: 1,
+  name: 1,
+  version: 1,
+  payload_type: 1,
+  filterLogic: 1,
+  urls: 1,
+  max_retry: 1,
+} as const;
 
-type PlanDoc = {
+export type PlanDoc = {
   _id: unknown;
   name: string;
   version?: string | null;
@@ -28,7 +36,7 @@ type PlanDoc = {
   max_retry?: number | null;
 };
 
-function toPlan(doc: PlanDoc): WebhookPlan {
+export function toPlan(doc: PlanDoc): WebhookPlan {
   return {
     id: String(doc._id),
     name: doc.name,

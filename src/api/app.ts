@@ -16,6 +16,7 @@ import { traceRequests } from '../tracing/http';
 import { incidentRoutes } from './routes/incidents';
 import { meRoutes } from './routes/me';
 import { openApiRoutes } from './routes/openapi';
+import { redeliveryRoutes } from './routes/redelivery';
 import { templateRoutes } from './routes/templates';
 import { webhookDeliveryRoutes } from './routes/webhookDeliveries';
 import { webhookRoutes } from './routes/webhooks';
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): Express {
   // Routers with fixed paths under /v3/extensions/event-webhooks (templates, events catalog, payload
   // validation, unsaved test) are mounted before the webhooks router and its /:id routes.
   app.use(webhookDeliveryRoutes(deps));
+  app.use(redeliveryRoutes(deps));
   app.use(catalogRoutes());
   app.use(templateRoutes(deps.config));
   app.use(webhookRoutes(deps.config));

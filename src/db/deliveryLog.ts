@@ -22,6 +22,8 @@ const attemptFields = {
   requestHeaders: { type: [{ _id: false, name: String, value: String }], default: [] },
   requestBody: { type: String, default: '' },
   workflowId: { type: String, default: null },
+  /** A redelivery's round (src/shared/redelivery.ts); absent on first deliveries. Part of the row id. */
+  round: { type: String, default: undefined },
   /** When the attempt started. */
   timestamp: { type: Date, required: true },
 } as const;
@@ -35,7 +37,7 @@ const deliveryLogSchema = new Schema(
     durationMs: { type: Number, default: null },
     /** The first bytes of the answer (at most RESPONSE_BODY_LIMIT_BYTES, ≤ 4 KB stored). */
     responseBody: { type: String, default: null },
-    trigger: { type: String, enum: ['event', 'manual', 'test'], default: 'event' },
+    trigger: { type: String, enum: ['event', 'manual', 'test', 'redeliver', 'recover'], default: 'event' },
     test: { type: Boolean, default: false },
     // Bucket keys (deliveryLogKeys), set on validation: see there why.
     logHour: { type: String },
@@ -87,9 +89,13 @@ export function deliveryLogKeys(
 export type DeliveryLogFields = InferSchemaType<typeof deliveryLogSchema>;
 export const DeliveryLog = model('DeliveryLog', deliveryLogSchema);
 
-/** The log row id of one attempt: derived, so a retried write or a late cleanup cannot add a second. */
-export function attemptLogId(deliveryId: string, url: string, attempt: number): Types.ObjectId {
-  const hex = crypto.createHash('sha256').update(`${deliveryId}\n${url}\n${attempt}`).digest('hex');
+/**
+ * The log row id of one attempt: derived, so a retried write or a late cleanup cannot add a second.
+ * A redelivery's attempts add their round, so they never take an original attempt's id.
+ */
+export function attemptLogId(deliveryId: string, url: string, attempt: number, round?: string | null): Types.ObjectId {
+  const key = `${deliveryId}\n${url}\n${attempt}${round ? `\n${round}` : ''}`;
+  const hex = crypto.createHash('sha256').update(key).digest('hex');
   return new Types.ObjectId(hex.slice(0, 24));
 }
 

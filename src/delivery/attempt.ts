@@ -5,6 +5,7 @@
 import type { Config } from '../config';
 import { isDuplicateKey } from '../db/errors';
 import { AttemptInFlight, DeliveryLog, attemptLogId } from '../db/deliveryLog';
+import type { DeliveryTrigger } from '../shared/delivery';
 import type { AttemptOutcome } from '../shared/types';
 import { sendHttp, type HttpResult } from './http';
 import { classify, prepareRequest, responseExcerpt, type Verdict } from './request';
@@ -25,7 +26,9 @@ export interface AttemptSpec {
   maxAttempts: number;
   extraHeaders: readonly { name?: string | null; value?: string | null }[];
   secrets: readonly string[];
-  trigger: 'event' | 'manual' | 'test';
+  trigger: DeliveryTrigger | 'test';
+  /** A redelivery's round: part of its rows' and marks' ids (see attemptLogId). */
+  round?: string;
   workflowId: string | null;
 }
 
@@ -46,9 +49,11 @@ export type AttemptConfig = Pick<
 >;
 
 /** Writes a log row once: a second write of the same attempt (a retry, a late cleanup) is a no-op. */
-async function writeLogRow(row: Record<string, unknown> & { deliveryId: string; url: string; attempt: number }) {
+async function writeLogRow(
+  row: Record<string, unknown> & { deliveryId: string; url: string; attempt: number; round?: string | null },
+) {
   await withStoreRetry(() =>
-    DeliveryLog.create({ _id: attemptLogId(row.deliveryId, row.url, row.attempt), ...row }).catch((err) => {
+    DeliveryLog.create({ _id: attemptLogId(row.deliveryId, row.url, row.attempt, row.round), ...row }).catch((err) => {
       if (!isDuplicateKey(err)) throw err;
     }),
   );
@@ -66,11 +71,13 @@ function logBase(spec: Omit<AttemptSpec, 'extraHeaders' | 'secrets' | 'body'>) {
     attempt: spec.attempt,
     maxAttempts: spec.maxAttempts,
     trigger: spec.trigger,
+    ...(spec.round ? { round: spec.round } : {}),
     workflowId: spec.workflowId,
   };
 }
 
-const inFlightId = (deliveryId: string, url: string, attempt: number) => `${deliveryId}\n${url}\n${attempt}`;
+const inFlightId = (deliveryId: string, url: string, attempt: number, round?: string) =>
+  `${deliveryId}\n${url}\n${attempt}${round ? `\n${round}` : ''}`;
 
 export interface AttemptOptions {
   /**
@@ -94,7 +101,7 @@ export async function attemptAndLog(
     now,
   });
   const base = logBase(spec);
-  const mark = inFlightId(spec.deliveryId, spec.url, spec.attempt);
+  const mark = inFlightId(spec.deliveryId, spec.url, spec.attempt, spec.round);
   const writeMark = () =>
     withStoreRetry(() =>
       AttemptInFlight.create({
@@ -177,20 +184,24 @@ export const INTERRUPTED = 'attempt interrupted: the worker running it stopped b
  * Attempts of this delivery to the URL with this key (see `UrlTarget`) marked in flight that never
  * finished (their worker died): each gets its log row, `retrying`, or `failed` when it was the
  * last attempt. Returns the highest attempt number closed (0 for none). Only retries, first
- * attempts run again after a crash, and the failure handler call this.
+ * attempts run again after a crash, and the failure handler call this. `round`: a redelivery's,
+ * whose marks are its own (the original delivery's, or another round's, are not touched).
  */
 export async function closeInterruptedAttempts(
   deliveryId: string,
   urlKey: string,
   beforeAttempt: number,
   maxAttempts: number,
+  round?: string,
 ): Promise<number> {
-  // Few marks per delivery (its URLs' attempts in flight): matched by key here, not in the query.
+  // Few marks per delivery (its URLs' attempts in flight): matched by key and round here, not in the query.
   const marks = await withStoreRetry(() =>
     AttemptInFlight.find({ deliveryId, attempt: { $lt: beforeAttempt } }).lean(),
   );
   let highest = 0;
-  for (const m of marks.filter((mark) => urlKeyOf(mark.url) === urlKey)) {
+  const ours = (mark: { url: string; round?: string | null }) =>
+    urlKeyOf(mark.url) === urlKey && (mark.round ?? undefined) === (round || undefined);
+  for (const m of marks.filter(ours)) {
     highest = Math.max(highest, m.attempt);
     const { _id, ...fields } = m;
     await writeLogRow({

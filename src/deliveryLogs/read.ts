@@ -159,7 +159,7 @@ async function readLogPageSql(direct: DirectStore, q: LogQuery, marks: InFlightR
 /** The marks whose attempt has no log row yet: one `_id` lookup each (an `$in` is not served by the embedded store's index). */
 async function unfinished(marks: InFlightRow[]): Promise<InFlightRow[]> {
   const logged = await Promise.all(
-    marks.map((m) => DeliveryLog.exists({ _id: attemptLogId(m.deliveryId, m.url, m.attempt) })),
+    marks.map((m) => DeliveryLog.exists({ _id: attemptLogId(m.deliveryId, m.url, m.attempt, m.round) })),
   );
   return marks.filter((_, i) => !logged[i]);
 }

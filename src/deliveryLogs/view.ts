@@ -13,7 +13,7 @@ export type InFlightRow = InferSchemaType<typeof AttemptInFlight.schema>;
 export function attemptView(attempt: InFlightRow | LogRow, row: LogRow | null) {
   return {
     // An attempt in flight has the id its log row will have.
-    id: row ? String(row._id) : String(attemptLogId(attempt.deliveryId, attempt.url, attempt.attempt)),
+    id: row ? String(row._id) : String(attemptLogId(attempt.deliveryId, attempt.url, attempt.attempt, attempt.round)),
     timestamp: attempt.timestamp,
     webhook_id: attempt.webhookId,
     delivery_id: attempt.deliveryId,
@@ -33,6 +33,10 @@ export function attemptView(attempt: InFlightRow | LogRow, row: LogRow | null) {
     },
     response: row ? { body: row.responseBody ?? null } : null,
     trigger: attempt.trigger,
+    /** A redelivery's round (`redeliver`, `recover` rows), else null. */
+    round: attempt.round ?? null,
+    /** The Temporal run that made the attempt (null for test sends). */
+    workflow_id: attempt.workflowId ?? null,
     test: row ? row.test : attempt.trigger === 'test',
   };
 }

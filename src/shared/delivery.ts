@@ -80,6 +80,9 @@ export interface DeliveryPlan {
  */
 export type EventPlan = ({ repeat: false } & DeliveryPlan) | { repeat: true; webhooks: []; retry: null };
 
+/** Why a delivery runs: an event, a manual fire, or a redelivery (one, or as part of a recover). */
+export type DeliveryTrigger = 'event' | 'manual' | 'redeliver' | 'recover';
+
 /** Input of the `deliverAttempt` activity: one HTTP attempt of one (webhook, URL) delivery. */
 export interface DeliveryRequest {
   organizationId: string;
@@ -94,7 +97,12 @@ export interface DeliveryRequest {
   body: string;
   /** max_retry + 1, for "attempt n of N" in the logs. */
   maxAttempts: number;
-  trigger: 'event' | 'manual';
+  trigger: DeliveryTrigger;
+  /**
+   * Set on a redelivery (see src/shared/redelivery.ts): its attempts are logged under this round,
+   * so their row ids differ from the original attempts'. Absent on a first delivery.
+   */
+  round?: string;
   workflowId: string;
   /**
    * The delivery's attempt number of this activity's first attempt: 2 when attempt 1 ran as a

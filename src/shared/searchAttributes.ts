@@ -30,3 +30,18 @@ export function startSearchAttributes(organizationId: string, envelope: EventEnv
     ...(webhookIds.length ? [{ key: SA_WEBHOOK_IDS, value: webhookIds }] : []),
   ];
 }
+
+/** The same for a delivery started from a log row (a redelivery), which knows the event by type and id only. */
+export function deliverySearchAttributes(
+  organizationId: string,
+  eventType: string,
+  eventId: string,
+  webhookIds: string[],
+) {
+  return [
+    { key: SA_ORGANIZATION, value: organizationId },
+    { key: SA_EVENT_TYPE, value: eventType },
+    { key: SA_EVENT_ID, value: eventId },
+    ...(webhookIds.length ? [{ key: SA_WEBHOOK_IDS, value: webhookIds }] : []),
+  ];
+}

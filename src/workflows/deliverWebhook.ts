@@ -28,6 +28,7 @@ import {
   slotToleranceMs,
   type DeliveryRequest,
   type DeliveryRetryProfile,
+  type DeliveryTrigger,
   type DeliveryRunResult,
   type UrlDeliveryResult,
   type UrlTarget,
@@ -53,10 +54,12 @@ export interface DeliveryContext {
   /** The event id, or the fire id of a manual fire. */
   eventId: string;
   envelope: EventEnvelopeV2;
-  trigger: 'event' | 'manual';
+  trigger: DeliveryTrigger;
   retry: DeliveryRetryProfile;
   /** When the API accepted the event (epoch ms), if its input says; only for the metric. */
   acceptedAt?: number;
+  /** A redelivery's round (see DeliveryRequest.round); absent on a first delivery. */
+  round?: string;
 }
 
 /** The innermost cause's message: what an admin needs in a log or a mail. */
@@ -85,6 +88,8 @@ function deliveryOf(ctx: DeliveryContext, webhook: WebhookPlan, target: UrlTarge
     method: target.method,
     maxAttempts: webhook.maxRetry + 1,
     trigger: ctx.trigger,
+    // Only redeliveries have one: a first delivery's activity inputs stay exactly as before.
+    ...(ctx.round ? { round: ctx.round } : {}),
     workflowId: workflowInfo().workflowId,
     ...(ctx.acceptedAt !== undefined && { acceptedAt: ctx.acceptedAt }),
   };

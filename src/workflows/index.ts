@@ -2,3 +2,4 @@
 export { eventDeliveryWorkflow } from './eventDelivery';
 export { manualFireWorkflow } from './manualFire';
 export { webhookDeliveryWorkflow } from './deliverWebhook';
+export { recoverWorkflow, redeliveryWorkflow } from './redelivery';

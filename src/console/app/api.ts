@@ -180,7 +180,8 @@ export interface Attempt {
   duration_ms: number | null;
   request: { headers: Record<string, string>; body: string };
   response: { body: string | null } | null;
-  trigger: 'event' | 'manual' | 'test';
+  trigger: 'event' | 'manual' | 'test' | 'redeliver' | 'recover';
+  workflow_id?: string | null;
   test: boolean;
 }
 export interface TestResult {

@@ -24,6 +24,7 @@ function temporalLink(a: Attempt, me: Me, webhookId: string, s: ConsoleSettings)
   if (a.trigger === 'event') workflowId = eventWorkflowId(org, a.event_id);
   else if (a.trigger === 'manual' && a.event_id.startsWith('manual-'))
     workflowId = manualFireWorkflowId(org, webhookId, a.event_id.slice('manual-'.length));
+  else if (a.trigger === 'redeliver' || a.trigger === 'recover') workflowId = a.workflow_id ?? null;
   if (!workflowId) return null;
   const base = s.temporal_ui_url.replace(/\/+$/, '');
   return `${base}/namespaces/${encodeURIComponent(s.temporal_namespace)}/workflows/${encodeURIComponent(workflowId)}`;
@@ -219,6 +220,7 @@ function Attempts({ webhook, me, settings }: { webhook: Webhook; me: Me; setting
                       <Outcome outcome={a.outcome} />
                       {a.test && <span class="tag">test</span>}
                       {a.trigger === 'manual' && <span class="tag">manual</span>}
+                      {(a.trigger === 'redeliver' || a.trigger === 'recover') && <span class="tag">{a.trigger}</span>}
                     </td>
                     <td>{a.status ?? '—'}</td>
                     <td>
