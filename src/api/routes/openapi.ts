@@ -9,6 +9,7 @@ import { metricsOperations } from '../../metrics/http';
 import { healthOperations } from './health';
 import { incidentOperations } from './incidents';
 import { meOperations } from './me';
+import { redeliveryOperations } from './redelivery';
 import { templateOperations } from './templates';
 import { webhookDeliveryOperations } from './webhookDeliveries';
 import { webhookOperations } from './webhooks';
@@ -32,6 +33,7 @@ export function apiOperations(config: Pick<Config, 'SECRET_ROTATION_GRACE_MS'>):
     ...eventOperations,
     ...incidentOperations,
     ...webhookDeliveryOperations,
+    ...redeliveryOperations,
     ...catalogOperations,
     ...templateOperations,
     ...webhookOperations(config),
