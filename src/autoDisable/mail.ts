@@ -4,8 +4,7 @@
  * disable itself, so a retried activity finishes its own mail instead of writing a second.
  */
 import crypto from 'node:crypto';
-import { FailureMail } from '../db/mail';
-import { mailErrorSummary, type MailResult } from '../mail/failureMail';
+import { isFinal, putInOutbox, sendFromOutbox, type MailResult } from '../mail/outbox';
 import type { Mailer } from '../mail/mailer';
 
 export interface DisableReport {
@@ -64,37 +63,15 @@ export async function sendDisableMail(r: DisableReport, deps: { mailer: Mailer |
   if (!r.mailIds.length) return 'no_recipients';
   const _id = mailIdOf(r);
   const { subject, text } = composeDisableMail(r);
-  const mail = await FailureMail.findOneAndUpdate(
-    { _id },
-    {
-      $setOnInsert: {
-        _id,
-        organizationId: r.organizationId,
-        webhookId: r.webhookId,
-        url: r.url,
-        to: r.mailIds,
-        subject,
-        text,
-        status: 'pending',
-      },
-    },
-    { upsert: true, new: true, lean: true },
-  ).orFail();
-  if (mail.status === 'sent' || mail.status === 'stored' || mail.status === 'rejected') return mail.status;
-  if (!deps.mailer) {
-    await FailureMail.updateOne({ _id }, { $set: { status: 'stored' } });
-    return 'stored';
-  }
-  try {
-    await deps.mailer.send({ to: mail.to, subject: mail.subject, text: mail.text });
-  } catch (err) {
-    const code = (err as { responseCode?: unknown } | null)?.responseCode;
-    const rejected = typeof code === 'number' && code >= 500 && code < 600;
-    await FailureMail.updateOne({ _id }, { $set: { status: rejected ? 'rejected' : 'error', error: String(err) } });
-    if (rejected) return 'rejected';
-    // eslint-disable-next-line preserve-caught-error -- no cause on purpose: it may name recipients
-    throw new Error(`disable mail ${_id} not sent: ${mailErrorSummary(err)}`);
-  }
-  await FailureMail.updateOne({ _id }, { $set: { status: 'sent', sentAt: new Date(), error: null } });
-  return 'sent';
+  const mail = await putInOutbox({
+    _id,
+    organizationId: r.organizationId,
+    webhookId: r.webhookId,
+    url: r.url,
+    to: r.mailIds,
+    subject,
+    text,
+  });
+  if (isFinal(mail.status)) return mail.status;
+  return sendFromOutbox(mail, deps.mailer, 'disable mail');
 }

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { isDuplicateKey } from '../db/errors';
 import { FailureMail, MailThrottle } from '../db/mail';
 import type { Mailer } from './mailer';
+import { isFinal, putInOutbox, sendFromOutbox, type MailResult } from './outbox';
 
 export interface FailureReport {
   organizationId: string;
@@ -22,8 +23,6 @@ export interface FailureReport {
   lastError: string;
   failedAt: Date;
 }
-
-export type MailResult = 'sent' | 'stored' | 'throttled' | 'no_recipients' | 'rejected';
 
 const hash = (s: string) => crypto.createHash('sha256').update(s).digest('hex').slice(0, 32);
 
@@ -45,20 +44,6 @@ export function composeFailureMail(r: FailureReport): { subject: string; text: s
       `At most one such mail is sent per webhook and URL in each notification window.`,
     ].join('\n'),
   };
-}
-
-/**
- * What may be said about an SMTP failure outside the organization's own data: nodemailer's codes
- * (`EENVELOPE`, `EAUTH`, the SMTP response code, the command), never its message, which can quote
- * recipient addresses.
- */
-export function mailErrorSummary(err: unknown): string {
-  const e = (err ?? {}) as { code?: unknown; responseCode?: unknown; command?: unknown };
-  const parts: string[] = [];
-  if (typeof e.code === 'string' && /^[A-Z0-9_]{1,40}$/.test(e.code)) parts.push(e.code);
-  if (typeof e.responseCode === 'number') parts.push(`SMTP ${e.responseCode}`);
-  if (typeof e.command === 'string' && /^[A-Z ]{1,20}$/.test(e.command)) parts.push(`on ${e.command}`);
-  return parts.length ? parts.join(', ') : 'mail transport error';
 }
 
 /**
@@ -94,47 +79,19 @@ export async function notifyFailure(
   const now = deps.now ?? new Date();
   const _id = hash(`${r.deliveryId}\n${r.url}`);
   let mail = await FailureMail.findById(_id).lean();
-  if (mail?.status === 'sent' || mail?.status === 'stored' || mail?.status === 'rejected') return mail.status;
+  if (mail && isFinal(mail.status)) return mail.status;
   if (!mail) {
     if (!(await claimWindow(r, deps.windowMs, now))) return 'throttled';
     const { subject, text } = composeFailureMail(r);
-    mail = await FailureMail.findOneAndUpdate(
-      { _id },
-      {
-        $setOnInsert: {
-          _id,
-          organizationId: r.organizationId,
-          webhookId: r.webhookId,
-          url: r.url,
-          to: r.mailIds,
-          subject,
-          text,
-          status: 'pending',
-        },
-      },
-      { upsert: true, new: true, lean: true },
-    ).orFail();
+    mail = await putInOutbox({
+      _id,
+      organizationId: r.organizationId,
+      webhookId: r.webhookId,
+      url: r.url,
+      to: r.mailIds,
+      subject,
+      text,
+    });
   }
-  if (!deps.mailer) {
-    await FailureMail.updateOne({ _id }, { $set: { status: 'stored' } });
-    return 'stored';
-  }
-  try {
-    await deps.mailer.send({ to: mail.to, subject: mail.subject, text: mail.text });
-  } catch (err) {
-    // A permanent rejection (SMTP 5xx: the address or the message refused) will not pass with
-    // retries: recorded on the mail row, and final.
-    const code = (err as { responseCode?: unknown } | null)?.responseCode;
-    if (typeof code === 'number' && code >= 500 && code < 600) {
-      await FailureMail.updateOne({ _id }, { $set: { status: 'rejected', error: String(err) } });
-      return 'rejected';
-    }
-    // The full error (it may name recipients) stays in the mail row, which only the organization
-    // reads; what is thrown ends up in workflow history and worker logs, so it carries a summary.
-    await FailureMail.updateOne({ _id }, { $set: { status: 'error', error: String(err) } });
-    // eslint-disable-next-line preserve-caught-error -- no cause on purpose: Temporal records the cause chain
-    throw new Error(`failure mail ${_id} not sent: ${mailErrorSummary(err)}`);
-  }
-  await FailureMail.updateOne({ _id }, { $set: { status: 'sent', sentAt: new Date(), error: null } });
-  return 'sent';
+  return sendFromOutbox(mail, deps.mailer, 'failure mail');
 }

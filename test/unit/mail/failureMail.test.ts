@@ -1,4 +1,4 @@
-import { mailErrorSummary } from '../../../src/mail/failureMail';
+import { mailErrorSummary } from '../../../src/mail/outbox';
 
 describe('mailErrorSummary', () => {
   test('when SMTP rejects a recipient, then the summary keeps the codes and drops the addresses', () => {
