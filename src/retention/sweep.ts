@@ -108,8 +108,11 @@ async function deleteOlderInBatches(model: SweptModel, field: string, cutoff: Da
   }
 }
 
-/** Documents per delete: short enough for the delivery path's writes to get in between. */
-const DELETE_BATCH = 5000;
+/**
+ * Documents per delete: short enough for the delivery path's writes to get in between (at 5,000 a
+ * statement, attempts alongside a 1M-row sweep had p99 61 ms; the sweep itself took 20 s).
+ */
+const DELETE_BATCH = 1000;
 
 /**
  * Deletes documents whose `field` is before `cutoff` through the embedded store's PostgreSQL (a B-tree
