@@ -107,6 +107,7 @@ describe('a URL with rate_limit', () => {
     });
     expect(unknownKey.status).toBe(400);
 
+    const notDisabled = { disabled_reason: null, disabled_at: null };
     const ok = await call(h.api, 'POST', '/v3/extensions/event-webhooks', {
       key: owner.key,
       body: webhookBody([
@@ -116,8 +117,8 @@ describe('a URL with rate_limit', () => {
     });
     expect(ok.status).toBe(201);
     expect(ok.body.data.urls).toEqual([
-      { url: `${limited.url}/shown`, method: 'POST', rate_limit: { per_second: 7 } },
-      { url: `${limited.url}/free`, method: 'POST' },
+      { url: `${limited.url}/shown`, method: 'POST', rate_limit: { per_second: 7 }, ...notDisabled },
+      { url: `${limited.url}/free`, method: 'POST', ...notDisabled },
     ]);
     const read = await call(h.api, 'GET', `/v3/extensions/event-webhooks/${ok.body.data.id}`, { key: owner.key });
     expect(read.body.data.urls[0].rate_limit).toEqual({ per_second: 7 });
