@@ -100,7 +100,9 @@ describeInBrowser('console: an automatic webhook from creation to deletion', () 
     await page.getByLabel('Start from a template').selectOption('compact-incident');
     await editor.fill(good);
     await page.getByRole('button', { name: 'Validate' }).click();
-    await page.getByLabel('Rendered preview').waitFor();
+    // The preview is rendered by the Jsonnet evaluator, which the full suite's template tests keep
+    // busy at times (a CI run waited past 10 s): a generous wait, not a speed check.
+    await page.getByLabel('Rendered preview').waitFor({ timeout: 45_000 });
     expect(await page.getByLabel('Rendered preview').textContent()).toContain('"incident"');
 
     // Test send of the unsaved config: one real request to the receiver.
