@@ -1,3 +1,4 @@
+import { V2_EVENT_TYPES } from '../shared/catalog';
 import type { FieldError } from '../shared/errors';
 import type { PayloadType, TriggerType } from '../shared/types';
 import { formatTemplateError, sharedTemplateEngine, type TemplateEngine } from './engine';
@@ -49,7 +50,12 @@ export async function checkCustomPayload(
       ],
     };
   }
-  const eventTypes = input.trigger_type === 'automatic' ? input.triggers.map((t) => t.event_type) : [];
+  // Only catalog types have a sample to render; an unknown one is already a 422 on its trigger
+  // (found by the fuzzer: it reached the sampler and answered 500).
+  const eventTypes =
+    input.trigger_type === 'automatic'
+      ? input.triggers.map((t) => t.event_type).filter((t) => V2_EVENT_TYPES.has(t))
+      : [];
   const result = await validateTemplate(engine, source, eventTypes);
   if (result.ok) return { ok: true, custom_payload: source };
   return {

@@ -203,6 +203,19 @@ describe('webhooks API', () => {
       expect(error.message).toMatch(/line 2, column 17/);
     });
 
+    test('when a custom payload comes with an unknown trigger event type, then the answer is 422 naming the trigger, not 500', async () => {
+      // Found by the fuzzer: the template check asked for the unknown type's sample event.
+      const res = await post(
+        automatic({
+          triggers: [{ event_class: 'incident', event_type: 'no.such.event' }],
+          payload_type: 'custom',
+          custom_payload: '{ a: 1 }',
+        }),
+      );
+      expect(res.status).toBe(422);
+      expect(res.body.meta.errors.map((e: { field: string }) => e.field)).toContain('triggers.0.event_type');
+    });
+
     test('when only a template slug is given, then the library code is copied into custom_payload', async () => {
       const res = await post(automatic({ payload_type: 'custom', custom_payload_template_slug: 'slack' }));
       expect(res.status).toBe(201);
