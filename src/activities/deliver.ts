@@ -10,8 +10,15 @@ import { activeSecrets, deliveryIdOf } from '../delivery/signing';
 import { withStoreRetry } from '../db/storeRetry';
 import { urlByKey } from '../delivery/target';
 import { acceptToFirstAttempt, deliveriesRetrying, deliveryAttempts } from '../metrics/registry';
-import { claimCurrentSlot, slotKeyOf } from '../rateLimit/slots';
-import { DELIVERY_CANCELLED, DELIVERY_FAILED, SLOT_MISSED, type DeliveryRequest } from '../shared/delivery';
+import { awaitSlot, slotKeyOf, type SlotClaimer } from '../rateLimit/slots';
+import {
+  DELIVERY_CANCELLED,
+  DELIVERY_FAILED,
+  SLOT_LEAD_MS,
+  SLOT_MISSED,
+  type DeliveryRequest,
+  type SlotMissedDetails,
+} from '../shared/delivery';
 
 export interface AttemptAnswer {
   status: number;
@@ -49,7 +56,7 @@ export function cancelReason(
   return null;
 }
 
-export function deliveryActivities(deps: { config: Config }) {
+export function deliveryActivities(deps: { config: Config; claimSlot: SlotClaimer }) {
   return {
     /**
      * One HTTP attempt of one (webhook, URL) delivery; Temporal retries it (maximumAttempts =
@@ -131,14 +138,16 @@ export function deliveryActivities(deps: { config: Config }) {
         category: ApplicationFailureCategory.BENIGN,
       });
     }
-    const late = req.rateLimit ? Date.now() - req.rateLimit.startBy : 0;
-    if (req.rateLimit && late > 0) {
+    if (req.rateLimit) {
       const key = slotKeyOf(req.organizationId, req.webhookId, req.urlKey, req.rateLimit.perSecond);
-      if (!(await withStoreRetry(() => claimCurrentSlot(key, req.rateLimit!.perSecond)))) {
-        // Nothing sent, nothing logged: the workflow claims a new slot for the same attempt.
+      const later = await withStoreRetry(() => awaitSlot(req.rateLimit!, key, deps.claimSlot, SLOT_LEAD_MS));
+      if (later !== null) {
+        // Nothing sent, nothing logged: the workflow sleeps until the slot taken and tries again.
+        const details: SlotMissedDetails = { slotAt: later, waitMs: Math.max(0, later - Date.now()) };
         throw ApplicationFailure.create({
           type: SLOT_MISSED,
-          message: `rate-limit slot missed by ${late} ms`,
+          message: `rate-limit slot missed; the next free one is in ${details.waitMs} ms`,
+          details: [details],
           nonRetryable: true,
           category: ApplicationFailureCategory.BENIGN,
         });

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { createMailer, type Mailer } from '../mail/mailer';
+import { createSlotClaimer } from '../rateLimit/slots';
 import { deliveryActivities } from './deliver';
 import { eventActivities } from './events';
 import { failureActivities } from './failures';
@@ -22,13 +23,15 @@ export interface ActivityDeps {
  */
 export function createActivities(deps: ActivityDeps) {
   const mailer = deps.mailer === undefined ? createMailer(deps.config) : deps.mailer;
+  // One per worker: its claims for a URL queue up instead of racing each other.
+  const claimSlot = createSlotClaimer();
   return {
     ...webhookActivities(deps),
     ...eventActivities(deps),
-    ...deliveryActivities(deps),
+    ...deliveryActivities({ config: deps.config, claimSlot }),
     ...failureActivities({ config: deps.config, mailer }),
     ...templateActivities(deps),
-    ...rateLimitActivities(),
+    ...rateLimitActivities({ claimSlot }),
     ...redeliveryActivities(deps),
   };
 }

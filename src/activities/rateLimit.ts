@@ -1,8 +1,8 @@
 import { withStoreRetry } from '../db/storeRetry';
-import { createSlotClaimer, slotKeyOf } from '../rateLimit/slots';
+import { slotKeyOf, type SlotClaimer } from '../rateLimit/slots';
 
-export function rateLimitActivities() {
-  const claimSlot = createSlotClaimer();
+export function rateLimitActivities(deps: { claimSlot: SlotClaimer }) {
+  const { claimSlot } = deps;
   return {
     /**
      * Reserves the next start time for an attempt to a rate-limited URL (see src/rateLimit/slots.ts)

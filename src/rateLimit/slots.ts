@@ -2,8 +2,8 @@
  * Per-URL rate limits: attempts to a limited URL start at least 1000/per_second ms apart, across
  * every worker and restart, because the reservations live in the store. Time is cut into slots
  * of that length; claiming one inserts its document (RateLimitSlot, `_id` = key and slot
- * number), and the workflow then waits on a durable timer until the slot's time (visible in the
- * Web UI) before it attempts.
+ * number), and the workflow then waits on a durable timer (visible in the Web UI) until shortly
+ * before the slot; the attempt waits out the rest in the worker (awaitSlot) and sends on time.
  *
  * Why inserts: FerretDB v1 (PostgreSQL) runs an update as read-then-write, so concurrent `$inc`s
  * or compare-and-set updates on one document lose updates (measured: 300 racing `$inc` claims
@@ -49,21 +49,6 @@ async function freeSlots(key: string, from: number, count: number): Promise<numb
       while (free.length < count) free.push(next++);
       return free;
     }
-  }
-}
-
-/**
- * Takes the slot the present moment falls in, for an attempt that missed its own (started too
- * late): true when it was free, and the attempt may go now.
- */
-export async function claimCurrentSlot(key: string, perSecond: number, now = Date.now()): Promise<boolean> {
-  const index = Math.floor(now / (1000 / perSecond));
-  try {
-    await RateLimitSlot.create({ _id: `${key}#${index}`, key, index });
-    return true;
-  } catch (err) {
-    if (isDuplicateKey(err)) return false;
-    throw err;
   }
 }
 
@@ -115,4 +100,30 @@ export function createSlotClaimer() {
     claim.then(forget, forget);
     return claim;
   };
+}
+
+export type SlotClaimer = ReturnType<typeof createSlotClaimer>;
+
+/**
+ * Right before a rate-limited attempt sends: waits in the worker until its slot. An attempt that
+ * arrives after `startBy` (its worker was busier than the lead) takes the next free slot instead
+ * and waits for that one if it is within `leadMs`. Returns null when the request may go now, or
+ * the slot taken (epoch ms) when it lies further out: the workflow then sleeps until it.
+ */
+export async function awaitSlot(
+  limit: { perSecond: number; slotAt?: number; startBy: number },
+  key: string,
+  claimSlot: SlotClaimer,
+  leadMs: number,
+  clock: () => number = Date.now,
+): Promise<number | null> {
+  // Requests from before the lead have no slotAt: they were dispatched at their slot.
+  let slotAt = limit.slotAt ?? clock();
+  if (clock() > limit.startBy) {
+    slotAt = await claimSlot(key, limit.perSecond, clock);
+    if (slotAt - clock() > leadMs) return slotAt;
+  }
+  const wait = slotAt - clock();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  return null;
 }

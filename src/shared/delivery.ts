@@ -117,12 +117,14 @@ export interface DeliveryRequest {
   /** When the API accepted the event or fire (epoch ms), if the run knows: see EventWorkflowInput.acceptedAt. */
   acceptedAt?: number;
   /**
-   * Rate-limited URLs: the rate and the latest time (epoch ms) the request may start in its slot.
-   * A worker that gets to it later (busy, slow to dispatch) sends only if the slot of the present
-   * moment is free (it takes it); else the attempt throws SlotMissed, sends nothing, and the
-   * workflow claims a new slot. So every request starts inside a slot of its own.
+   * Rate-limited URLs: the rate, the slot's start (epoch ms) and the latest time the request may
+   * start in it. The workflow wakes SLOT_LEAD_MS early and the attempt waits out the rest in the
+   * worker, so dispatch delays don't make it late. One that is late all the same (a worker busier
+   * than the lead) takes the next free slot instead: within the lead it waits for it, beyond it
+   * it throws SlotMissed with that slot, sends nothing, and the workflow sleeps until it. So every
+   * request starts inside a slot of its own, and no slot is given up for a new one at the end.
    */
-  rateLimit?: { perSecond: number; startBy: number };
+  rateLimit?: { perSecond: number; slotAt?: number; startBy: number };
 }
 
 /** Input of the `handleDeliveryFailure` activity, after the last attempt for a URL failed. */
@@ -166,11 +168,25 @@ export const RENDER_FAILED = 'PayloadRenderFailed';
 export const SLOT_MISSED = 'RateLimitSlotMissed';
 
 /**
- * How late after its slot a rate-limited attempt may still start: under one slot (90%), so any
- * second holds at most per_second + 1 starts; at least 90 ms for fast rates (so a busy worker is
- * not turned away every time), which keeps the excess within about 10% there.
+ * How late after its slot a rate-limited attempt may still start: half a slot (at least 50 ms for
+ * fast rates, so a busy worker is not turned away every time). Slots line up with the clock's
+ * seconds, so a late start stays in its slot's second, and the half left over absorbs the transit
+ * to the receiver: receipts per second stay within the limit plus one.
  */
-export const slotToleranceMs = (perSecond: number): number => 0.9 * Math.max(1000 / perSecond, 100);
+export const slotToleranceMs = (perSecond: number): number => 0.5 * Math.max(1000 / perSecond, 100);
+
+/**
+ * How early a rate-limited attempt is dispatched before its slot: it then waits in the worker
+ * (holding an activity slot, heartbeating) and sends on the dot. Covers the timer → workflow task
+ * → activity task path on a busy machine, measured at up to a few hundred ms, with room to spare.
+ */
+export const SLOT_LEAD_MS = 2000;
+
+/** What a SlotMissed failure carries: the slot the attempt took instead, and the wait until it. */
+export interface SlotMissedDetails {
+  slotAt: number;
+  waitMs: number;
+}
 
 /**
  * Store and mail activities retry until they succeed, a little faster than deliveries: a brief

@@ -21,6 +21,7 @@ import {
   LOCAL_FIRST_ATTEMPT_PATCH,
   RATE_LIMIT_PATCH,
   RENDER_FAILED,
+  SLOT_LEAD_MS,
   SLOT_MISSED,
   STORE_ACTIVITY_RETRY,
   STORE_ACTIVITY_TIMEOUT,
@@ -30,6 +31,7 @@ import {
   type DeliveryRetryProfile,
   type DeliveryTrigger,
   type DeliveryRunResult,
+  type SlotMissedDetails,
   type UrlDeliveryResult,
   type UrlTarget,
   type WebhookPlan,
@@ -168,12 +170,12 @@ async function localFirstAttempt(ctx: DeliveryContext, request: DeliveryRequest,
 
 /**
  * The attempts to a rate-limited URL, each after a slot claimed in the store (so the limit holds
- * across workers and restarts) and a durable timer until it: the wait shows in the Web UI as a
- * timer with a summary. The retries take slots too, so here the workflow runs the retry loop
- * itself, one activity per attempt, with the same backoff and Retry-After rule
- * as Temporal's retries. An attempt that could not start within its slot (a busy worker) goes
- * only if the present slot is free, else sends nothing and claims a new slot: late sends would
- * crowd the next slots' ones.
+ * across workers and restarts) and a durable timer until shortly before it (SLOT_LEAD_MS; the
+ * attempt waits out the rest in the worker): the wait shows in the Web UI as a timer with a
+ * summary. The retries take slots too, so here the workflow runs the retry loop itself, one
+ * activity per attempt, with the same backoff and Retry-After rule as Temporal's retries. An
+ * attempt that reached its worker too late for its slot took the next free one (SlotMissed): the
+ * workflow sleeps until that one, without claiming another.
  */
 async function rateLimitedAttempts(
   ctx: DeliveryContext,
@@ -189,24 +191,35 @@ async function rateLimitedAttempts(
     retry: { maximumAttempts: 1 },
     summary,
   });
+  let taken: SlotMissedDetails | undefined;
   for (let attempt = 1; ;) {
-    const { slotAt, waitMs } = await localStore.claimDeliverySlot({
-      organizationId: request.organizationId,
-      webhookId: request.webhookId,
-      urlKey: request.urlKey,
-      perSecond,
-    });
-    if (waitMs > 0) {
+    const { slotAt, waitMs } =
+      taken ??
+      (await localStore.claimDeliverySlot({
+        organizationId: request.organizationId,
+        webhookId: request.webhookId,
+        urlKey: request.urlKey,
+        perSecond,
+      }));
+    taken = undefined;
+    if (waitMs > SLOT_LEAD_MS) {
       log.info('rate limit: waiting for a slot', { webhookId: request.webhookId, attempt, waitMs, perSecond });
-      await sleep(waitMs, { summary: `rate limit ${perSecond}/s: attempt ${attempt} waits for its slot` });
+      await sleep(waitMs - SLOT_LEAD_MS, {
+        summary: `rate limit ${perSecond}/s: attempt ${attempt} waits for its slot`,
+      });
     }
-    const rateLimit = { perSecond, startBy: slotAt + slotToleranceMs(perSecond) };
+    const rateLimit = { perSecond, slotAt, startBy: slotAt + slotToleranceMs(perSecond) };
     try {
       await deliverAttempt({ ...request, rateLimit, ...(attempt > 1 ? { firstAttempt: attempt } : {}) });
       return;
     } catch (err) {
       if (isFailureOfType(err, SLOT_MISSED)) {
-        log.info('rate limit: slot missed, claiming another', { webhookId: request.webhookId, attempt });
+        // Runs from before the lead carry no slot in their SlotMissed: they claim a new one.
+        taken = applicationFailureOf(err)?.details?.[0] as SlotMissedDetails | undefined;
+        log.info('rate limit: slot missed, waiting for the one taken instead', {
+          webhookId: request.webhookId,
+          attempt,
+        });
         continue;
       }
       if (isCancellation(err) || isFinalFailure(err) || attempt >= request.maxAttempts) throw err;
