@@ -48,7 +48,6 @@ async function postUntilAccepted(api: string, key: string, event: unknown) {
   }
 }
 
-
 describe('a URL with rate_limit', () => {
   // The machine is shared and busy: no backlog refusals or deadlines in the way of posting 200 events.
   const config = testConfig({
@@ -133,133 +132,123 @@ describe('a URL with rate_limit', () => {
     await call(h.api, 'DELETE', `/v3/extensions/event-webhooks/${ok.body.data.id}`, { key: owner.key });
   });
 
-  test(
-    `when ${EVENTS} events go to a URL limited to ${PER_SECOND}/s with two workers, then no second exceeds the limit by more than 10%, none is lost or repeated, and the unlimited URL is not slowed`,
-    async () => {
+  test(`when ${EVENTS} events go to a URL limited to ${PER_SECOND}/s with two workers, then no second exceeds the limit by more than 10%, none is lost or repeated, and the unlimited URL is not slowed`, async () => {
+    const created = await call(h.api, 'POST', '/v3/extensions/event-webhooks', {
+      key: owner.key,
+      body: webhookBody([
+        { url: `${limited.url}/limited`, rate_limit: { per_second: PER_SECOND } },
+        { url: `${unlimited.url}/unlimited` },
+      ]),
+    });
+    expect(created.status).toBe(201);
+
+    const events = Array.from({ length: EVENTS }, () => freshEvent());
+    const workflowIds: string[] = [];
+    const t0 = Date.now();
+    for (let i = 0; i < events.length; i += 20) {
+      const answers = await Promise.all(events.slice(i, i + 20).map((e) => postAccepted(e)));
+      for (const a of answers) {
+        expect(a.status).toBe(202);
+        workflowIds.push(a.body.data.workflow_id);
+      }
+    }
+    const posted = Date.now() - t0;
+
+    // Generous waits: on a busy shared machine the workers fall well below 10/s (measured 1.7/s at
+    // load average 16); the limit is a ceiling, and what is checked is that it holds.
+    // A restart half-way: one worker stops (finishing what it holds), a new one takes its place.
+    await limited.waitForRequests(EVENTS / 2, 240_000);
+    await workers.shift()?.stop();
+    workers.push(await startWorker(config));
+
+    await unlimited.waitForRequests(EVENTS, 240_000);
+    await limited.waitForRequests(EVENTS, 240_000);
+    await Promise.all(workflowIds.map((id) => h.temporal.workflow.getHandle(id).result()));
+
+    const counts = perSecond(limited.requests);
+    const worstSecond = Math.max(...counts.values());
+    const limitedAt = limited.requests.map((r) => r.at);
+    const unlimitedAt = unlimited.requests.map((r) => r.at);
+    const limitedSpan = Math.max(...limitedAt) - Math.min(...limitedAt);
+    const unlimitedDone = Math.max(...unlimitedAt) - t0;
+    const limitedDone = Math.max(...limitedAt) - t0;
+    console.log(
+      JSON.stringify({
+        events: EVENTS,
+        perSecond: PER_SECOND,
+        postedInMs: posted,
+        worstWallClockSecond: worstSecond,
+        worstSlidingSecond: worstWindow(limited.requests),
+        perSecondCounts: [...counts.entries()].sort(([a], [b]) => a - b).map(([, n]) => n),
+        limitedSpanMs: limitedSpan,
+        limitedDoneMs: limitedDone,
+        unlimitedDoneMs: unlimitedDone,
+        limitedReceipts: limited.requests.length,
+        unlimitedReceipts: unlimited.requests.length,
+      }),
+    );
+    // The limited URL: every delivery exactly once (its attempts are regular activities).
+    const ids = limited.requests.map((r) => r.headers['webhook-id']);
+    expect(ids).toHaveLength(EVENTS);
+    expect(new Set(ids).size).toBe(EVENTS);
+    // The unlimited URL: none lost. Its first attempts are local activities, which an overloaded
+    // or stopping worker may run twice (at least once, same webhook-id): counted, not failed on.
+    expect(new Set(unlimited.requests.map((r) => r.headers['webhook-id'])).size).toBe(EVENTS);
+    const limitedIds = new Set(limited.requests.map((r) => r.headers['webhook-id']));
+    expect(unlimited.requests.every((r) => limitedIds.has(r.headers['webhook-id']))).toBe(true);
+
+    expect(worstSecond).toBeLessThanOrEqual(Math.floor(PER_SECOND * 1.1));
+    // The limit did hold the deliveries back: 200 at 10/s take at least 19.9 s.
+    expect(limitedSpan).toBeGreaterThanOrEqual(((EVENTS - 1) / PER_SECOND) * 1000 - 200);
+    // The unlimited URL of the same events finished long before the limited one, counted from the
+    // last event accepted (posting 200 events itself takes long on a busy machine).
+    expect(unlimitedDone - posted).toBeLessThan((limitedDone - posted) / 2);
+
+    // The wait is a timer in the workflow's history, with a summary the Web UI shows.
+    const waited = await Promise.all(
+      workflowIds.slice(-5).map(async (id) => {
+        const history = await h.temporal.workflow.getHandle(id).fetchHistory();
+        return JSON.stringify(decoded(history.events ?? []));
+      }),
+    );
+    expect(waited.some((text) => text.includes(`rate limit ${PER_SECOND}/s: attempt 1 waits for its slot`))).toBe(true);
+  }, 600_000);
+
+  test('when attempts fail and are retried, then the retries wait for slots too', async () => {
+    const seen = new Set<unknown>();
+    // Each delivery's first attempt fails, its retry succeeds.
+    const flaky = await startReceiver((req) => {
+      const id = req.headers['webhook-id'];
+      if (seen.has(id)) return { status: 200 };
+      seen.add(id);
+      return { status: 500 };
+    });
+    try {
       const created = await call(h.api, 'POST', '/v3/extensions/event-webhooks', {
         key: owner.key,
-        body: webhookBody([
-          { url: `${limited.url}/limited`, rate_limit: { per_second: PER_SECOND } },
-          { url: `${unlimited.url}/unlimited` },
-        ]),
+        body: { ...webhookBody([{ url: `${flaky.url}/flaky`, rate_limit: { per_second: 2 } }]), max_retry: 3 },
       });
       expect(created.status).toBe(201);
-
-      const events = Array.from({ length: EVENTS }, () => freshEvent());
-      const workflowIds: string[] = [];
-      const t0 = Date.now();
-      for (let i = 0; i < events.length; i += 20) {
-        const answers = await Promise.all(events.slice(i, i + 20).map((e) => postAccepted(e)));
-        for (const a of answers) {
-          expect(a.status).toBe(202);
-          workflowIds.push(a.body.data.workflow_id);
-        }
-      }
-      const posted = Date.now() - t0;
-
-      // Generous waits: on a busy shared machine the workers fall well below 10/s (measured 1.7/s at
-      // load average 16); the limit is a ceiling, and what is checked is that it holds.
-      // A restart half-way: one worker stops (finishing what it holds), a new one takes its place.
-      await limited.waitForRequests(EVENTS / 2, 240_000);
-      await workers.shift()?.stop();
-      workers.push(await startWorker(config));
-
-      await unlimited.waitForRequests(EVENTS, 240_000);
-      await limited.waitForRequests(EVENTS, 240_000);
-      await Promise.all(workflowIds.map((id) => h.temporal.workflow.getHandle(id).result()));
-
-      const counts = perSecond(limited.requests);
-      const worstSecond = Math.max(...counts.values());
-      const limitedAt = limited.requests.map((r) => r.at);
-      const unlimitedAt = unlimited.requests.map((r) => r.at);
-      const limitedSpan = Math.max(...limitedAt) - Math.min(...limitedAt);
-      const unlimitedDone = Math.max(...unlimitedAt) - t0;
-      const limitedDone = Math.max(...limitedAt) - t0;
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push((await postAccepted(freshEvent())).body.data.workflow_id);
+      await Promise.all(ids.map((id) => h.temporal.workflow.getHandle(id).result()));
+      // 4 deliveries, every first attempt answered 500 and retried 50 ms later: 8 attempts in 8
+      // slots 500 ms apart (each may start up to 450 ms late), so at least 7 × 500 − 450 ms from
+      // the first to the last. Retries outside the limit would all be done within about 2 s.
+      await until(async () => flaky.requests.length >= 8, 20_000, '8 attempts');
+      expect(flaky.requests).toHaveLength(8);
+      const at = flaky.requests.map((r) => r.at).sort((a, b) => a - b);
       console.log(
         JSON.stringify({
-          events: EVENTS,
-          perSecond: PER_SECOND,
-          postedInMs: posted,
-          worstWallClockSecond: worstSecond,
-          worstSlidingSecond: worstWindow(limited.requests),
-          perSecondCounts: [...counts.entries()].sort(([a], [b]) => a - b).map(([, n]) => n),
-          limitedSpanMs: limitedSpan,
-          limitedDoneMs: limitedDone,
-          unlimitedDoneMs: unlimitedDone,
-          limitedReceipts: limited.requests.length,
-          unlimitedReceipts: unlimited.requests.length,
+          retriedAttempts: at.length,
+          spanMs: at[7] - at[0],
+          worstSecond: worstWindow(flaky.requests),
         }),
       );
-      // The limited URL: every delivery exactly once (its attempts are regular activities).
-      const ids = limited.requests.map((r) => r.headers['webhook-id']);
-      expect(ids).toHaveLength(EVENTS);
-      expect(new Set(ids).size).toBe(EVENTS);
-      // The unlimited URL: none lost. Its first attempts are local activities, which an overloaded
-      // or stopping worker may run twice (at least once, same webhook-id): counted, not failed on.
-      expect(new Set(unlimited.requests.map((r) => r.headers['webhook-id'])).size).toBe(EVENTS);
-      const limitedIds = new Set(limited.requests.map((r) => r.headers['webhook-id']));
-      expect(unlimited.requests.every((r) => limitedIds.has(r.headers['webhook-id']))).toBe(true);
-
-      expect(worstSecond).toBeLessThanOrEqual(Math.floor(PER_SECOND * 1.1));
-      // The limit did hold the deliveries back: 200 at 10/s take at least 19.9 s.
-      expect(limitedSpan).toBeGreaterThanOrEqual(((EVENTS - 1) / PER_SECOND) * 1000 - 200);
-      // The unlimited URL of the same events finished long before the limited one, counted from the
-      // last event accepted (posting 200 events itself takes long on a busy machine).
-      expect(unlimitedDone - posted).toBeLessThan((limitedDone - posted) / 2);
-
-      // The wait is a timer in the workflow's history, with a summary the Web UI shows.
-      const waited = await Promise.all(
-        workflowIds.slice(-5).map(async (id) => {
-          const history = await h.temporal.workflow.getHandle(id).fetchHistory();
-          return JSON.stringify(decoded(history.events ?? []));
-        }),
-      );
-      expect(waited.some((text) => text.includes(`rate limit ${PER_SECOND}/s: attempt 1 waits for its slot`))).toBe(
-        true,
-      );
-    },
-    600_000,
-  );
-
-  test(
-    'when attempts fail and are retried, then the retries wait for slots too',
-    async () => {
-      const seen = new Set<unknown>();
-      // Each delivery's first attempt fails, its retry succeeds.
-      const flaky = await startReceiver((req) => {
-        const id = req.headers['webhook-id'];
-        if (seen.has(id)) return { status: 200 };
-        seen.add(id);
-        return { status: 500 };
-      });
-      try {
-        const created = await call(h.api, 'POST', '/v3/extensions/event-webhooks', {
-          key: owner.key,
-          body: { ...webhookBody([{ url: `${flaky.url}/flaky`, rate_limit: { per_second: 2 } }]), max_retry: 3 },
-        });
-        expect(created.status).toBe(201);
-        const ids: string[] = [];
-        for (let i = 0; i < 4; i++) ids.push((await postAccepted(freshEvent())).body.data.workflow_id);
-        await Promise.all(ids.map((id) => h.temporal.workflow.getHandle(id).result()));
-        // 4 deliveries, every first attempt answered 500 and retried 50 ms later: 8 attempts in 8
-        // slots 500 ms apart (each may start up to 450 ms late), so at least 7 × 500 − 450 ms from
-        // the first to the last. Retries outside the limit would all be done within about 2 s.
-        await until(async () => flaky.requests.length >= 8, 20_000, '8 attempts');
-        expect(flaky.requests).toHaveLength(8);
-        const at = flaky.requests.map((r) => r.at).sort((a, b) => a - b);
-        console.log(
-          JSON.stringify({
-            retriedAttempts: at.length,
-            spanMs: at[7] - at[0],
-            worstSecond: worstWindow(flaky.requests),
-          }),
-        );
-        expect(at[7] - at[0]).toBeGreaterThanOrEqual(7 * 500 - 450);
-        expect(worstWindow(flaky.requests)).toBeLessThanOrEqual(3);
-      } finally {
-        await flaky.close();
-      }
-    },
-    60_000,
-  );
+      expect(at[7] - at[0]).toBeGreaterThanOrEqual(7 * 500 - 450);
+      expect(worstWindow(flaky.requests)).toBeLessThanOrEqual(3);
+    } finally {
+      await flaky.close();
+    }
+  }, 60_000);
 });
