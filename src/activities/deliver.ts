@@ -3,8 +3,7 @@ import { ApplicationFailureCategory } from '@temporalio/common';
 import { afterSuccess } from '../autoDisable/check';
 import { isUrlDisabled } from '../autoDisable/disable';
 import type { Config } from '../config';
-import { findOwnedById } from '../db/byId';
-import { Webhook } from '../db/webhook';
+import { readAttemptWebhook, recentlyPlanned } from '../delivery/recentWebhooks';
 import { attemptAndLog, closeInterruptedAttempts, logCancelled, loggedUrlOf } from '../delivery/attempt';
 import { activeSecrets, deliveryIdOf } from '../delivery/signing';
 import { withStoreRetry } from '../db/storeRetry';
@@ -107,9 +106,9 @@ export function deliveryActivities(deps: { config: Config; claimSlot: SlotClaime
       const interrupted = await closeInterruptedAttempts(deliveryId, req.urlKey, Infinity, req.maxAttempts, req.round);
       attempt = Math.min(interrupted + 1, req.maxAttempts);
     }
-    const webhook = await withStoreRetry(() =>
-      findOwnedById(Webhook, req.webhookId, req.organizationId, { enabled: 1, urls: 1, headers: 1, secrets: 1 }),
-    );
+    // A local first attempt runs right after its plan read the webhook: it takes that read.
+    const planned = info.isLocal && attempt === 1 ? recentlyPlanned(req.organizationId, req.webhookId) : undefined;
+    const webhook = planned ?? (await withStoreRetry(() => readAttemptWebhook(req.webhookId, req.organizationId)));
     const url = urlByKey(webhook?.urls, req.urlKey);
     const urlDisabled = isUrlDisabled(webhook?.urls?.find((u) => u.url === url));
     const spec = {

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
+import { ATTEMPT_FIELDS, keepPlanned } from '../delivery/recentWebhooks';
 import { urlTargetOf } from '../delivery/target';
 import { v1EventTypeFor } from '../shared/catalog';
 import type { DeliveryPlan, DeliveryRetryProfile, WebhookPlan } from '../shared/delivery';
@@ -55,7 +56,8 @@ export function toPlan(doc: PlanDoc): WebhookPlan {
 /**
  * The organization's enabled automatic webhooks subscribed to this event type (v2 by its
  * `event.type`, v1 by the v1 name of the four incident events), without secrets, header values,
- * mail addresses or URLs, plus the worker's retry profile. Read-only, so retried freely.
+ * mail addresses or URLs, plus the worker's retry profile. Read-only, so retried freely. The
+ * documents read stay in this worker for a moment (src/delivery/recentWebhooks.ts).
  */
 export async function planEventDeliveries(
   organizationId: string,
@@ -67,10 +69,12 @@ export async function planEventDeliveries(
   if (v1Type) bySubscription.push({ version: 'v1', 'triggers.event_type': v1Type });
   const docs = await Webhook.find(
     { organizationId, enabled: true, trigger_type: 'automatic', $or: bySubscription },
-    PLAN_FIELDS,
+    { ...PLAN_FIELDS, ...ATTEMPT_FIELDS },
   )
     .sort({ _id: 1 })
     .lean();
+  // The first attempts of this event take these instead of reading them again.
+  keepPlanned(organizationId, docs);
   const webhooks = docs.map((d) => toPlan(d as PlanDoc)).filter((w) => w.targets.length > 0);
   return { webhooks, retry: retryProfileOf(config) };
 }

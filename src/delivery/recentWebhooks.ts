@@ -1,0 +1,51 @@
+/**
+ * The webhooks an event's plan has just read, kept in this worker for a moment so that the event's
+ * first attempts, local activities of the same workflow task a few milliseconds later, need not
+ * read them again (one store round trip less per delivery). Retries always read afresh: they come
+ * later, and must see a webhook deleted, disabled or changed meanwhile. What is kept never leaves
+ * the process (secrets included); the plan recorded in history is made without them.
+ */
+import { findOwnedById } from '../db/byId';
+import { Webhook } from '../db/webhook';
+
+/** What an attempt reads of its webhook. */
+export const ATTEMPT_FIELDS = { enabled: 1, urls: 1, headers: 1, secrets: 1 } as const;
+
+/** As fresh as the plan's own decision: the attempts it starts run within this. */
+const FRESH_MS = 2_000;
+/** A bound on memory in a storm; the oldest go first. */
+const MAX_KEPT = 5_000;
+
+type AttemptWebhook = NonNullable<Awaited<ReturnType<typeof readAttemptWebhook>>>;
+
+const kept = new Map<string, { at: number; doc: AttemptWebhook }>();
+const keyOf = (organizationId: string, webhookId: string) => `${organizationId}/${webhookId}`;
+
+/** The webhook as an attempt needs it, from the store. */
+export function readAttemptWebhook(webhookId: string, organizationId: string) {
+  return findOwnedById(Webhook, webhookId, organizationId, ATTEMPT_FIELDS);
+}
+
+/** Keeps what a plan read (documents read with ATTEMPT_FIELDS among their fields). */
+export function keepPlanned(organizationId: string, docs: { _id: unknown }[], now = Date.now()): void {
+  for (const doc of docs) {
+    const key = keyOf(organizationId, String(doc._id));
+    kept.delete(key);
+    // Read with the organization in the filter, so it is this organization's.
+    kept.set(key, { at: now, doc: doc as AttemptWebhook });
+  }
+  for (const key of kept.keys()) {
+    if (kept.size <= MAX_KEPT) break;
+    kept.delete(key);
+  }
+}
+
+/** The webhook a plan read less than FRESH_MS ago, if this worker has it. */
+export function recentlyPlanned(
+  organizationId: string,
+  webhookId: string,
+  now = Date.now(),
+): AttemptWebhook | undefined {
+  const entry = kept.get(keyOf(organizationId, webhookId));
+  return entry && now - entry.at < FRESH_MS ? entry.doc : undefined;
+}
