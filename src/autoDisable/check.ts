@@ -9,7 +9,7 @@ import type { Config } from '../config';
 import type { Mailer } from '../mail/mailer';
 import { disableUrl } from './disable';
 import { sendDisableMail } from './mail';
-import { claimDisable, countFailure, markDisabled, resetAfterSuccess, type Streak } from './streaks';
+import { claimDisable, countFailure, markDisabled, resetAfterSuccess, streakIdOf, type Streak } from './streaks';
 
 export type AutoDisableConfig = Pick<Config, 'AUTO_DISABLE_AFTER' | 'AUTO_DISABLE_MIN_FAILURES'>;
 
@@ -61,6 +61,7 @@ export async function afterFinalFailure(
   deps: { config: AutoDisableConfig; mailer: Mailer | null; now?: Date },
 ): Promise<AutoDisableResult> {
   if (!deps.config.AUTO_DISABLE_AFTER) return 'off';
+  recentlyClean.delete(streakIdOf(f.webhookId, f.urlKey));
   const now = deps.now ?? new Date();
   const streak = await countFailure({ ...f, at: now });
   if (!streak) return 'counted';
@@ -94,7 +95,32 @@ export async function afterFinalFailure(
   return 'disabled';
 }
 
+/**
+ * URLs this worker found without a streak (it ended one, or there was none) in the last
+ * CLEAN_FOR_MS, and did not count a failure for since: their successes skip the store write. A
+ * failure another worker counts meanwhile ends at this worker's next success after the window,
+ * so a streak outlives a success by at most that long (a disable comes that much early, at worst,
+ * after days of failures). Bounded; the oldest go first.
+ */
+const recentlyClean = new Map<string, number>();
+const CLEAN_FOR_MS = 10_000;
+const MAX_CLEAN_KEPT = 10_000;
+
 /** After a delivery to one URL succeeded: its streak ends. */
-export async function afterSuccess(d: { webhookId: string; urlKey: string }, config: AutoDisableConfig): Promise<void> {
-  if (config.AUTO_DISABLE_AFTER) await resetAfterSuccess(d.webhookId, d.urlKey);
+export async function afterSuccess(
+  d: { webhookId: string; urlKey: string },
+  config: AutoDisableConfig,
+  now = Date.now(),
+): Promise<void> {
+  if (!config.AUTO_DISABLE_AFTER) return;
+  const key = streakIdOf(d.webhookId, d.urlKey);
+  const cleanAt = recentlyClean.get(key);
+  if (cleanAt !== undefined && now - cleanAt < CLEAN_FOR_MS) return;
+  await resetAfterSuccess(d.webhookId, d.urlKey);
+  recentlyClean.delete(key);
+  recentlyClean.set(key, now);
+  for (const old of recentlyClean.keys()) {
+    if (recentlyClean.size <= MAX_CLEAN_KEPT) break;
+    recentlyClean.delete(old);
+  }
 }
