@@ -31,8 +31,8 @@ export interface AttemptAnswer {
 /** How often a regular attempt heartbeats (see ATTEMPT_HEARTBEAT_TIMEOUT_MS). */
 const HEARTBEAT_EVERY_MS = 3_000;
 
-/** How long a local first attempt runs before it is marked in flight (see attemptAndLog). */
-const LOCAL_ATTEMPT_MARK_AFTER_MS = 1000;
+/** How long a local first attempt or a rate-limited one runs before it is marked in flight (see attemptAndLog). */
+const DEFERRED_MARK_AFTER_MS = 1000;
 
 /**
  * Whether an attempt's failure leaves its delivery retrying: a retryable DeliveryFailed (or any
@@ -65,7 +65,7 @@ export function deliveryActivities(deps: { config: Config; claimSlot: SlotClaime
      * earlier attempt logged; a first attempt has none, so it logs nothing). Headers and
      * signatures are made afresh; every attempt is logged (marked in flight first, so a worker crash
      * leaves a trace that the next attempt closes as interrupted; a local first attempt is marked
-     * only once it has run for a second, see LOCAL_ATTEMPT_MARK_AFTER_MS). 2xx returns; anything else throws a
+     * only once it has run for a second, see DEFERRED_MARK_AFTER_MS). 2xx returns; anything else throws a
      * retryable DeliveryFailed, with `nextRetryDelay` from a capped Retry-After on 429/503.
      * A 2xx also ends the URL's auto-disable failure streak (a store error there is only logged:
      * failing the attempt would send the request again).
@@ -106,8 +106,12 @@ export function deliveryActivities(deps: { config: Config; claimSlot: SlotClaime
       const interrupted = await closeInterruptedAttempts(deliveryId, req.urlKey, Infinity, req.maxAttempts, req.round);
       attempt = Math.min(interrupted + 1, req.maxAttempts);
     }
-    // A local first attempt runs right after its plan read the webhook: it takes that read.
-    const planned = info.isLocal && attempt === 1 ? recentlyPlanned(req.organizationId, req.webhookId) : undefined;
+    // An event's local first attempt runs right after its plan read the webhook: it takes that
+    // read. Not so other triggers (a redelivery, a fire), whose plans read nothing kept there.
+    const planned =
+      info.isLocal && attempt === 1 && req.trigger === 'event'
+        ? recentlyPlanned(req.organizationId, req.webhookId)
+        : undefined;
     const webhook = planned ?? (await withStoreRetry(() => readAttemptWebhook(req.webhookId, req.organizationId)));
     const url = urlByKey(webhook?.urls, req.urlKey);
     const urlDisabled = isUrlDisabled(webhook?.urls?.find((u) => u.url === url));
@@ -162,8 +166,9 @@ export function deliveryActivities(deps: { config: Config; claimSlot: SlotClaime
       deps.config,
       // A local first attempt that a crash interrupts is run again by the workflow task's retry
       // under the same attempt number and log row id: its in-flight mark is only worth writing
-      // once the call is slow enough for someone to look at the logs meanwhile.
-      info.isLocal ? { markInFlightAfterMs: LOCAL_ATTEMPT_MARK_AFTER_MS } : {},
+      // once the call is slow enough for someone to look at the logs meanwhile. A rate-limited
+      // one must send on its slot, not after a store write of varying length.
+      info.isLocal || req.rateLimit ? { markInFlightAfterMs: DEFERRED_MARK_AFTER_MS } : {},
     );
     const { verdict, result } = report;
     if (verdict.kind === 'delivered') {

@@ -16,6 +16,7 @@
  */
 import { isDuplicateKey } from '../db/errors';
 import { RateLimitSlot } from '../db/rateLimitSlot';
+import { slotToleranceMs } from '../shared/delivery';
 
 /** The highest `rate_limit.per_second` accepted: above it, slots 1 ms apart are no limit at all. */
 export const MAX_RATE_PER_SECOND = 1000;
@@ -106,9 +107,10 @@ export type SlotClaimer = ReturnType<typeof createSlotClaimer>;
 
 /**
  * Right before a rate-limited attempt sends: waits in the worker until its slot. An attempt that
- * arrives after `startBy` (its worker was busier than the lead) takes the next free slot instead
- * and waits for that one if it is within `leadMs`. Returns null when the request may go now, or
- * the slot taken (epoch ms) when it lies further out: the workflow then sleeps until it.
+ * is after `startBy` (its worker was busier than the lead, or its event loop stalled past the
+ * slot while it waited) takes the next free slot instead and waits for that one if it is within
+ * `leadMs`. Returns null when the request may go now, or the slot taken (epoch ms) when it lies
+ * further out: the workflow then sleeps until it.
  */
 export async function awaitSlot(
   limit: { perSecond: number; slotAt?: number; startBy: number },
@@ -119,11 +121,15 @@ export async function awaitSlot(
 ): Promise<number | null> {
   // Requests from before the lead have no slotAt: they were dispatched at their slot.
   let slotAt = limit.slotAt ?? clock();
-  if (clock() > limit.startBy) {
-    slotAt = await claimSlot(key, limit.perSecond, clock);
-    if (slotAt - clock() > leadMs) return slotAt;
+  let startBy = limit.startBy;
+  for (;;) {
+    if (clock() > startBy) {
+      slotAt = await claimSlot(key, limit.perSecond, clock);
+      if (slotAt - clock() > leadMs) return slotAt;
+      startBy = slotAt + slotToleranceMs(limit.perSecond);
+    }
+    const wait = slotAt - clock();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (clock() <= startBy) return null;
   }
-  const wait = slotAt - clock();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-  return null;
 }
