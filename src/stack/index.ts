@@ -86,6 +86,13 @@ interface ManagedProcess {
   stopSignal?: NodeJS.Signals;
 }
 
+/**
+ * The Go servers' garbage collector runs when the heap has grown 400% past what is live, not 100%:
+ * at 20 events/s Temporal's CPU per event fell 22.9 → 20.1 ms and FerretDB's 5.1 → 4.0 ms, for
+ * Temporal's memory during a burst going 277 → 514 MB. A GOGC in the environment wins.
+ */
+const GO_SERVER_ENV: NodeJS.ProcessEnv = { GOGC: process.env.GOGC ?? '400' };
+
 function startProcess(name: string, command: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv) {
   const out = fs.openSync(logFile, 'a');
   // detached: its own process group, so stop() can end the server and anything it started.
@@ -200,7 +207,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ...SEARCH_ATTRIBUTE_REGISTRATIONS.flatMap((sa) => ['--search-attribute', sa]),
         ],
         path.join(logs, 'temporal.log'),
-        { TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+        { ...GO_SERVER_ENV, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
       );
       started.push(temporal);
       waits.push(waitForPort(temporal, port, 60_000).then(() => waitForPort(temporal, uiPort, 30_000)));
@@ -247,6 +254,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ferretBin!,
           ['-listen-addr', `127.0.0.1:${port}`, '-postgresql-url', postgresUrl(clusterDir)],
           path.join(logs, 'ferretdb.log'),
+          GO_SERVER_ENV,
         );
         running.storePostgresUrl = directPostgresUrl(clusterDir);
       } else {
@@ -257,6 +265,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ferretBin!,
           ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', storeDir],
           path.join(logs, 'ferretdb.log'),
+          GO_SERVER_ENV,
         );
       }
       started.push(store);
