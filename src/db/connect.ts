@@ -11,7 +11,7 @@ export async function connectDatabase(uri: string, storePostgresUrl?: string): P
   mongoose.set('strictQuery', true);
   await mongoose.connect(uri, {
     // Under REQUEST_DEADLINE_MS, so an unreachable store is answered as such, not as a timeout.
-    serverSelectionTimeoutMS: 3000,
+    serverSelectionTimeoutMS: 2000,
     maxPoolSize: 32,
     waitQueueTimeoutMS: 10_000,
     autoIndex: true,
