@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { RecentEntries } from '../cache/recentEntries';
 import { ApiKey } from '../db/apiKey';
 import { Organization } from '../db/organization';
 import { Team } from '../db/team';
@@ -80,9 +81,8 @@ export async function createApiKey(input: CreateKeyInput): Promise<CreatedKey> {
   return { key, keyId: String(doc._id), organizationId, userId: String(user._id), teamIds };
 }
 
-const cachedCallers = new Map<string, { auth: AuthContext; until: number }>();
-/** Keys remembered at most; beyond it the oldest entry goes. */
-const CACHED_CALLERS_MAX = 10_000;
+/** Valid keys' callers, 10,000 at most (beyond it the oldest entry goes). */
+const cachedCallers = new RecentEntries<AuthContext>(10_000);
 
 /**
  * authenticateKey, remembering a valid key's caller for `ttlMs`: every API request authenticates,
@@ -93,14 +93,11 @@ export async function authenticateKeyCached(key: string, ttlMs: number): Promise
   if (ttlMs <= 0) return authenticateKey(key);
   const hash = hashKey(key);
   const now = Date.now();
-  const hit = cachedCallers.get(hash);
-  if (hit && hit.until > now) return hit.auth;
+  const hit = cachedCallers.get(hash, ttlMs, now);
+  if (hit) return hit;
   const auth = await authenticateKey(key);
-  cachedCallers.delete(hash);
-  if (auth) {
-    if (cachedCallers.size >= CACHED_CALLERS_MAX) cachedCallers.delete(cachedCallers.keys().next().value!);
-    cachedCallers.set(hash, { auth, until: now + ttlMs });
-  }
+  if (auth) cachedCallers.set(hash, auth, now);
+  else cachedCallers.delete(hash);
   return auth;
 }
 

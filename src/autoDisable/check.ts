@@ -5,6 +5,7 @@
  * once however many workers race (the disable is claimed by an insert on a unique `_id`). A
  * delivered one ends the streak.
  */
+import { RecentEntries } from '../cache/recentEntries';
 import type { Config } from '../config';
 import type { Mailer } from '../mail/mailer';
 import { disableUrl } from './disable';
@@ -102,9 +103,8 @@ export async function afterFinalFailure(
  * so a streak outlives a success by at most that long (a disable comes that much early, at worst,
  * after days of failures). Bounded; the oldest go first.
  */
-const recentlyClean = new Map<string, number>();
 const CLEAN_FOR_MS = 10_000;
-const MAX_CLEAN_KEPT = 10_000;
+const recentlyClean = new RecentEntries<true>(10_000);
 
 /** After a delivery to one URL succeeded: its streak ends. */
 export async function afterSuccess(
@@ -114,13 +114,7 @@ export async function afterSuccess(
 ): Promise<void> {
   if (!config.AUTO_DISABLE_AFTER) return;
   const key = streakIdOf(d.webhookId, d.urlKey);
-  const cleanAt = recentlyClean.get(key);
-  if (cleanAt !== undefined && now - cleanAt < CLEAN_FOR_MS) return;
+  if (recentlyClean.get(key, CLEAN_FOR_MS, now)) return;
   await resetAfterSuccess(d.webhookId, d.urlKey);
-  recentlyClean.delete(key);
-  recentlyClean.set(key, now);
-  for (const old of recentlyClean.keys()) {
-    if (recentlyClean.size <= MAX_CLEAN_KEPT) break;
-    recentlyClean.delete(old);
-  }
+  recentlyClean.set(key, true, now);
 }

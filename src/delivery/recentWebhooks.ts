@@ -5,6 +5,7 @@
  * later, and must see a webhook deleted, disabled or changed meanwhile. What is kept never leaves
  * the process (secrets included); the plan recorded in history is made without them.
  */
+import { RecentEntries } from '../cache/recentEntries';
 import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
 
@@ -18,7 +19,7 @@ const MAX_KEPT = 5_000;
 
 type AttemptWebhook = NonNullable<Awaited<ReturnType<typeof readAttemptWebhook>>>;
 
-const kept = new Map<string, { at: number; doc: AttemptWebhook }>();
+const kept = new RecentEntries<AttemptWebhook>(MAX_KEPT);
 const keyOf = (organizationId: string, webhookId: string) => `${organizationId}/${webhookId}`;
 
 /** The webhook as an attempt needs it, from the store. */
@@ -28,16 +29,8 @@ export function readAttemptWebhook(webhookId: string, organizationId: string) {
 
 /** Keeps what a plan read (documents read with ATTEMPT_FIELDS among their fields). */
 export function keepPlanned(organizationId: string, docs: { _id: unknown }[], now = Date.now()): void {
-  for (const doc of docs) {
-    const key = keyOf(organizationId, String(doc._id));
-    kept.delete(key);
-    // Read with the organization in the filter, so it is this organization's.
-    kept.set(key, { at: now, doc: doc as AttemptWebhook });
-  }
-  for (const key of kept.keys()) {
-    if (kept.size <= MAX_KEPT) break;
-    kept.delete(key);
-  }
+  // Read with the organization in the filter, so each is this organization's.
+  for (const doc of docs) kept.set(keyOf(organizationId, String(doc._id)), doc as AttemptWebhook, now);
 }
 
 /** The webhook a plan read less than FRESH_MS ago, if this worker has it. */
@@ -46,6 +39,5 @@ export function recentlyPlanned(
   webhookId: string,
   now = Date.now(),
 ): AttemptWebhook | undefined {
-  const entry = kept.get(keyOf(organizationId, webhookId));
-  return entry && now - entry.at < FRESH_MS ? entry.doc : undefined;
+  return kept.get(keyOf(organizationId, webhookId), FRESH_MS, now);
 }
