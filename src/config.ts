@@ -108,6 +108,11 @@ const schema = z.object({
   /** Workflow tasks waiting on the delivery task queue past which new events are refused (503); 0: no bound. */
   MAX_EVENT_BACKLOG: int(500, 0),
   /**
+   * Where the API and a worker share a process (npm start): new events are refused (503) while the
+   * worker starts on accepted ones more than this many ms after acceptance; 0: no bound.
+   */
+  MAX_EVENT_LAG_MS: int(3000, 0),
+  /**
    * A request not answered by then is answered 503 with Retry-After, well under a producer's usual
    * 5 s timeout: a saturated process fires the deadline late (storm on a slow 2-core machine: 210
    * of 26,604 answers past 5 s at 4,000 ms, 24 of 12,821 at 2,500 ms).

@@ -3,6 +3,7 @@ import { isDuplicateKey } from '../db/errors';
 import { StoredEvent, eventKey } from '../db/event';
 import { withStoreRetry } from '../db/storeRetry';
 import { incidentOfEvent } from '../shared/incident';
+import type { EventLag } from '../events/lag';
 import type { EventPlan } from '../shared/delivery';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { planEventDeliveries } from './webhooks';
@@ -53,12 +54,15 @@ export interface RecordEventInput {
   envelope: EventEnvelopeV2;
   workflowId: string;
   runId: string;
+  /** When the API accepted the event (epoch ms); runs started before it was passed have none. */
+  acceptedAt?: number;
 }
 
-export function eventActivities(deps: { config: Config }) {
+export function eventActivities(deps: { config: Config; eventLag?: EventLag }) {
   return {
     /** The first step of an event's run: record it, then plan (see recordEvent). */
     async recordAndPlanEvent(input: RecordEventInput): Promise<EventPlan> {
+      if (input.acceptedAt !== undefined) deps.eventLag?.record(input.acceptedAt);
       if (!(await recordEvent(input))) return { repeat: true, webhooks: [], retry: null };
       const plan = await planEventDeliveries(input.organizationId, input.envelope.event.type, deps.config);
       return { repeat: false, ...plan };

@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import type { EventLag } from '../events/lag';
 import type { Logger } from '../logger';
 import { createMailer, type Mailer } from '../mail/mailer';
 import { createSlotClaimer } from '../rateLimit/slots';
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** Defaults to SMTP from the configuration (none without SMTP_URL: mails are only stored). */
   mailer?: Mailer | null;
+  /** Where the runs' first steps report how late they start (MAX_EVENT_LAG_MS), if the API shares this process. */
+  eventLag?: EventLag;
 }
 
 /**

@@ -3,13 +3,15 @@
  * bound on work in flight are answered 503 at once; a request not answered within
  * REQUEST_DEADLINE_MS is answered 503 then, whatever it still waits for (a frozen store, a slow
  * Temporal), and its late answer is dropped. While more than MAX_EVENT_BACKLOG events wait for a
- * worker, event posts are refused before their body is read. Both carry Retry-After, so producers back off, and a
+ * worker, or this process's worker starts on accepted events more than MAX_EVENT_LAG_MS after
+ * acceptance, event posts are refused before their body is read. Both carry Retry-After, so producers back off, and a
  * repost of an event is safe. Event posts and the other routes have separate bounds, so a storm of
  * events never starves reads of the logs.
  */
 import type { RequestHandler, Response } from 'express';
 import type { Config } from '../config';
 import type { BacklogGauge } from '../events/backlog';
+import type { EventLag } from '../events/lag';
 import { RETRY_AFTER_SECONDS, errorBody } from './errors';
 
 function answerBusy(res: Response, message: string): void {
@@ -28,10 +30,15 @@ function silence(res: Response): void {
 export function admissionControl(
   config: Pick<
     Config,
-    'MAX_EVENT_REQUESTS_IN_FLIGHT' | 'MAX_REQUESTS_IN_FLIGHT' | 'REQUEST_DEADLINE_MS' | 'MAX_EVENT_BACKLOG'
+    | 'MAX_EVENT_REQUESTS_IN_FLIGHT'
+    | 'MAX_REQUESTS_IN_FLIGHT'
+    | 'REQUEST_DEADLINE_MS'
+    | 'MAX_EVENT_BACKLOG'
+    | 'MAX_EVENT_LAG_MS'
   >,
-  backlog?: BacklogGauge,
+  gauges: { backlog?: BacklogGauge; eventLag?: EventLag } = {},
 ): RequestHandler {
+  const { backlog, eventLag } = gauges;
   const inFlight = { events: 0, other: 0 };
   return (req, res, next) => {
     const kind = req.method === 'POST' && req.path === '/v3/events' ? 'events' : 'other';
@@ -39,6 +46,10 @@ export function admissionControl(
     const behind = backlog?.current() ?? 0;
     if (kind === 'events' && config.MAX_EVENT_BACKLOG > 0 && behind > config.MAX_EVENT_BACKLOG) {
       return answerBusy(res, `deliveries are ${behind} events behind; try again shortly`);
+    }
+    const late = eventLag?.current() ?? 0;
+    if (kind === 'events' && config.MAX_EVENT_LAG_MS > 0 && late > config.MAX_EVENT_LAG_MS) {
+      return answerBusy(res, `deliveries start ${late} ms after acceptance; try again shortly`);
     }
     const bound = kind === 'events' ? config.MAX_EVENT_REQUESTS_IN_FLIGHT : config.MAX_REQUESTS_IN_FLIGHT;
     if (inFlight[kind] >= bound) return answerBusy(res, 'the service is at capacity; try again shortly');

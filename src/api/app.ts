@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { BacklogGauge } from '../events/backlog';
+import type { EventLag } from '../events/lag';
 import { consoleRoutes } from '../console/server';
 import type { Logger } from '../logger';
 import { admissionControl } from './admission';
@@ -29,6 +30,8 @@ export interface AppDeps {
   eagerStart?: boolean;
   /** How far behind the workers are (MAX_EVENT_BACKLOG). */
   backlog?: BacklogGauge;
+  /** See ApiDeps.eventLag. */
+  eventLag?: EventLag;
 }
 
 /** Builds the Express app from injected dependencies; `main.ts` only wires and listens. */
@@ -45,7 +48,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(metricsRoutes(deps.config));
   // After the health routes, which must answer however busy the rest is, and before bodies are
   // parsed, so a refusal costs next to nothing.
-  app.use(admissionControl(deps.config, deps.backlog));
+  app.use(admissionControl(deps.config, deps));
   app.use(jsonBodies());
   app.use(meRoutes());
   app.use(eventRoutes(deps));

@@ -27,7 +27,26 @@ export function errorBody(status: number, message: string, errors?: FieldError[]
  * The single error middleware: AppErrors as they are, body-parser errors mapped, a busy or
  * unreachable store or Temporal, or a failing template engine 503, the rest 500. Every 503 is passing, so it says when to try again.
  */
+/** How often each kind of 503 is logged at most: in a storm every refused request would log its stack. */
+const BUSY_LOG_EVERY_MS = 10_000;
+
+/** `log`, but each message at most once per `everyMs`, saying how many were left out before it. */
+function oncePerWhile(log: (msg: string, err: unknown) => void, everyMs: number) {
+  const last = new Map<string, { at: number; left: number }>();
+  return (msg: string, err: unknown) => {
+    const now = Date.now();
+    const seen = last.get(msg);
+    if (seen && now - seen.at < everyMs) {
+      seen.left++;
+      return;
+    }
+    log(seen?.left ? `${msg} (${seen.left} more since the last such line)` : msg, err);
+    last.set(msg, { at: now, left: 0 });
+  };
+}
+
 export function errorMiddleware(log: (msg: string, err: unknown) => void): ErrorRequestHandler {
+  const logBusy = oncePerWhile(log, BUSY_LOG_EVERY_MS);
   return (err, _req, res, _next) => {
     // Already answered (the request deadline did): nothing more to say.
     if (res.headersSent) return;
@@ -50,15 +69,15 @@ export function errorMiddleware(log: (msg: string, err: unknown) => void): Error
       status = 503;
       message = 'the store is busy or unreachable; try again shortly';
       storeErrors.inc({ stage: 'answered_503' });
-      log('store unavailable', err);
+      logBusy('store unavailable', err);
     } else if (isTemporalUnavailable(err)) {
       status = 503;
       message = 'Temporal is unreachable; try again shortly';
-      log('temporal unavailable', err);
+      logBusy('temporal unavailable', err);
     } else if (err instanceof TemplateEngineUnavailable) {
       status = 503;
       message = `the template engine is unavailable: ${err.message}`;
-      log('template engine unavailable', err);
+      logBusy('template engine unavailable', err);
     } else {
       log('unhandled error', err);
     }

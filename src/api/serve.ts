@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { runRetentionSweeper } from '../retention/sweep';
 import { watchBacklog } from '../events/backlog';
+import type { EventLag } from '../events/lag';
 import { createApp } from './app';
 import { configureServer } from './server';
 
@@ -13,6 +14,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Ask Temporal to hand each new event's first workflow task to a worker in this process. */
   eagerStart?: boolean;
+  /** How late a worker in this process starts on accepted events (MAX_EVENT_LAG_MS). */
+  eventLag?: EventLag;
 }
 
 /**

@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { serveApi } from '../api/serve';
 import { loadConfig } from '../config';
 import { connectDatabase, disconnectDatabase } from '../db/connect';
+import { EventLag } from '../events/lag';
 import { createLogger } from '../logger';
 import { temporalConnectionOptions } from '../temporal/client';
 import { exitWhenParentDies } from '../process';
@@ -28,8 +29,10 @@ async function main() {
     namespace: config.TEMPORAL_NAMESPACE,
     interceptors: clientTracingInterceptors(),
   });
-  const worker = await createDeliveryWorker({ config, logger, connection });
-  const stopApi = serveApi({ temporal, config, logger, eagerStart: true });
+  // The API reads how late this worker starts on the events it accepted (MAX_EVENT_LAG_MS).
+  const eventLag = new EventLag();
+  const worker = await createDeliveryWorker({ config, logger, connection, eventLag });
+  const stopApi = serveApi({ temporal, config, logger, eagerStart: true, eventLag });
   exitWhenParentDies();
   logger.info('worker polling', { taskQueue: config.TEMPORAL_TASK_QUEUE });
   // The SDK's Runtime drains the worker on SIGINT/SIGTERM; run() then resolves, and the API

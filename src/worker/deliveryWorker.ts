@@ -1,6 +1,7 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
+import type { EventLag } from '../events/lag';
 import type { Logger } from '../logger';
 import { sharedTemplateEngine } from '../templates/engine';
 import { temporalTelemetryOptions } from '../metrics/temporalRuntime';
@@ -38,6 +39,8 @@ export async function createDeliveryWorker(deps: {
   config: Config;
   logger: Logger;
   connection: NativeConnection;
+  /** See ActivityDeps.eventLag. */
+  eventLag?: EventLag;
 }): Promise<Worker> {
   const { config, logger } = deps;
   // Build (first run only) and load the Jsonnet evaluator now, not on the first custom payload.
@@ -47,6 +50,6 @@ export async function createDeliveryWorker(deps: {
   return Worker.create({
     ...workerOptions(config),
     connection: deps.connection,
-    activities: createActivities({ config, logger }),
+    activities: createActivities({ config, logger, eventLag: deps.eventLag }),
   });
 }

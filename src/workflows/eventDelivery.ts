@@ -72,7 +72,8 @@ export async function eventDeliveryWorkflow(input: EventWorkflowInput): Promise<
   let plan: DeliveryPlan;
   if (patched(LOCAL_FIRST_ATTEMPT_PATCH)) {
     const { workflowId, runId } = workflowInfo();
-    const recorded = await planner.recordAndPlanEvent({ organizationId, envelope, workflowId, runId });
+    const { acceptedAt } = input;
+    const recorded = await planner.recordAndPlanEvent({ organizationId, envelope, workflowId, runId, acceptedAt });
     if (recorded.repeat) {
       upsertSearchAttributes([{ key: SA_DELIVERY_STATUS, value: 'duplicate' }]);
       return { status: 'duplicate', deliveries: [] };

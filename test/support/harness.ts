@@ -11,6 +11,7 @@ import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import { loadConfig, type Config } from '../../src/config';
 import { connectDatabase, disconnectDatabase } from '../../src/db/connect';
+import type { EventLag } from '../../src/events/lag';
 import { createLogger } from '../../src/logger';
 import { connectTemporalClient } from '../../src/temporal/client';
 import { workerOptions } from '../../src/worker/options';
@@ -46,11 +47,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Connects the store and Temporal, and serves the API on 127.0.0.1:0. */
-export async function startHarness(config: Config = testConfig()): Promise<Harness> {
+/**
+ * Connects the store and Temporal, and serves the API on 127.0.0.1:0. `eventLag`: the API reads
+ * it as the one-process service does (pass the same to startWorker).
+ */
+export async function startHarness(
+  config: Config = testConfig(),
+  shared: { eventLag?: EventLag } = {},
+): Promise<Harness> {
   await connectDatabase(config.MONGODB_URI, config.STORE_POSTGRES_URL);
   const temporal = await connectTemporalClient(config);
-  const app = createApp({ temporal, config, logger: createLogger('api', 'error') });
+  const app = createApp({ temporal, config, logger: createLogger('api', 'error'), eventLag: shared.eventLag });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -89,13 +96,13 @@ export function installTestRuntime(telemetryOptions?: TelemetryOptions): void {
 }
 
 /** A worker on the harness's task queue, running until stop(). */
-export async function startWorker(config: Config): Promise<RunningWorker> {
+export async function startWorker(config: Config, shared: { eventLag?: EventLag } = {}): Promise<RunningWorker> {
   installTestRuntime();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     ...workerOptions(config),
     connection,
-    activities: createActivities({ config, logger: createLogger('worker', 'error') }),
+    activities: createActivities({ config, logger: createLogger('worker', 'error'), eventLag: shared.eventLag }),
   });
   const running = worker.run();
   return {

@@ -3,9 +3,10 @@ import { createApiKey } from '../../../src/access/keys';
 import { createApp } from '../../../src/api/app';
 import { RETRY_AFTER_SECONDS } from '../../../src/api/errors';
 import { watchBacklog } from '../../../src/events/backlog';
+import { EventLag } from '../../../src/events/lag';
 import { createLogger } from '../../../src/logger';
 import { freshEvent, until } from '../../support/deliveries';
-import { call, startHarness, testConfig, type Harness } from '../../support/harness';
+import { call, startHarness, startWorker, testConfig, type Harness } from '../../support/harness';
 
 test('when more events wait for a worker than MAX_EVENT_BACKLOG, then new ones are answered 503 with Retry-After', async () => {
   // No worker runs: every accepted event waits on the task queue.
@@ -31,6 +32,42 @@ test('when more events wait for a worker than MAX_EVENT_BACKLOG, then new ones a
   } finally {
     backlog.stop();
     server.close();
+    await h.close();
+  }
+});
+
+test("when the worker sharing the API's process starts on accepted events later than MAX_EVENT_LAG_MS, then new events are answered 503 with Retry-After until it has caught up", async () => {
+  const config = testConfig({ MAX_EVENT_LAG_MS: '500' });
+  const eventLag = new EventLag();
+  const h: Harness = await startHarness(config, { eventLag });
+  try {
+    const owner = await createApiKey({ org: 'acme', role: 'owner' });
+    const post = () => call(h.api, 'POST', '/v3/events', { key: owner.key, body: freshEvent() });
+    // No worker yet: these wait, and the worker starts on them late.
+    for (let i = 0; i < 5; i++) expect((await post()).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 1500));
+    const worker = await startWorker(config, { eventLag });
+    try {
+      const refused = await until(
+        async () => {
+          const res = await post();
+          return res.status === 503 && res;
+        },
+        20_000,
+        'a refusal',
+      );
+      expect(refused.headers.get('retry-after')).toBe(String(RETRY_AFTER_SECONDS));
+      expect(refused.body.meta.error_message).toMatch(/deliveries start \d+ ms after acceptance/);
+      // Reads are not refused.
+      expect((await call(h.api, 'GET', '/v3/extensions/event-webhooks', { key: owner.key })).status).toBe(200);
+      // Caught up: accepted again, and no longer refused.
+      await until(async () => (await post()).status === 202, 20_000, 'events accepted again');
+      await new Promise((r) => setTimeout(r, 1200));
+      expect((await post()).status).toBe(202);
+    } finally {
+      await worker.stop();
+    }
+  } finally {
     await h.close();
   }
 });
