@@ -4,8 +4,9 @@
  * REQUEST_DEADLINE_MS is answered 503 then, whatever it still waits for (a frozen store, a slow
  * Temporal), and its late answer is dropped. While more than MAX_EVENT_BACKLOG events wait for a
  * worker, or this process's worker starts on accepted events more than MAX_EVENT_LAG_MS after
- * acceptance, event posts are refused before their body is read. Both carry Retry-After, so producers back off, and a
- * repost of an event is safe. Event posts and the other routes have separate bounds, so a storm of
+ * acceptance, event posts are refused before their body is read, with a Retry-After that grows
+ * with the events waiting at producers (./retryAdvice.ts). All carry Retry-After, so producers
+ * back off, and a repost of an event is safe. Event posts and the other routes have separate bounds, so a storm of
  * events never starves reads of the logs.
  */
 import type { RequestHandler, Response } from 'express';
@@ -13,9 +14,10 @@ import type { Config } from '../config';
 import type { BacklogGauge } from '../events/backlog';
 import type { EventLag } from '../events/lag';
 import { RETRY_AFTER_SECONDS, errorBody } from './errors';
+import { RetryAdvice } from './retryAdvice';
 
-function answerBusy(res: Response, message: string): void {
-  res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).json(errorBody(503, message));
+function answerBusy(res: Response, message: string, retryAfterSeconds = RETRY_AFTER_SECONDS): void {
+  res.status(503).set('Retry-After', String(retryAfterSeconds)).json(errorBody(503, message));
 }
 
 /** After the deadline's answer, whatever the route still sends is dropped. */
@@ -40,19 +42,23 @@ export function admissionControl(
 ): RequestHandler {
   const { backlog, eventLag } = gauges;
   const inFlight = { events: 0, other: 0 };
+  const eventRetryAdvice = new RetryAdvice();
   return (req, res, next) => {
     const kind = req.method === 'POST' && req.path === '/v3/events' ? 'events' : 'other';
+    const refuse = (message: string) =>
+      answerBusy(res, message, kind === 'events' ? eventRetryAdvice.refuse() : RETRY_AFTER_SECONDS);
     // Refused before the body is even parsed: during a storm most posts end here, and cheaply.
     const behind = backlog?.current() ?? 0;
     if (kind === 'events' && config.MAX_EVENT_BACKLOG > 0 && behind > config.MAX_EVENT_BACKLOG) {
-      return answerBusy(res, `deliveries are ${behind} events behind; try again shortly`);
+      return refuse(`deliveries are ${behind} events behind; try again shortly`);
     }
     const late = eventLag?.current() ?? 0;
     if (kind === 'events' && config.MAX_EVENT_LAG_MS > 0 && late > config.MAX_EVENT_LAG_MS) {
-      return answerBusy(res, `deliveries start ${late} ms after acceptance; try again shortly`);
+      return refuse(`deliveries start ${late} ms after acceptance; try again shortly`);
     }
     const bound = kind === 'events' ? config.MAX_EVENT_REQUESTS_IN_FLIGHT : config.MAX_REQUESTS_IN_FLIGHT;
-    if (inFlight[kind] >= bound) return answerBusy(res, 'the service is at capacity; try again shortly');
+    if (inFlight[kind] >= bound) return refuse('the service is at capacity; try again shortly');
+    if (kind === 'events') eventRetryAdvice.letIn();
     inFlight[kind]++;
     const deadline = setTimeout(() => {
       if (res.headersSent) return;
