@@ -43,7 +43,7 @@ export class RetryAdvice {
     return Math.max(1, Math.round(this.seconds * (0.5 + this.random())));
   }
 
-  /** The advice before jitter (for tests and metrics). */
+  /** The advice before jitter, in seconds. */
   current(now = Date.now()): number {
     this.tick(now);
     return this.seconds;
