@@ -13,6 +13,7 @@ import type { RequestHandler, Response } from 'express';
 import type { Config } from '../config';
 import type { BacklogGauge } from '../events/backlog';
 import type { EventLag } from '../events/lag';
+import { requestsRefused } from '../metrics/registry';
 import { RETRY_AFTER_SECONDS, errorBody } from './errors';
 import { RetryAdvice } from './retryAdvice';
 
@@ -45,23 +46,26 @@ export function admissionControl(
   const eventRetryAdvice = new RetryAdvice();
   return (req, res, next) => {
     const kind = req.method === 'POST' && req.path === '/v3/events' ? 'events' : 'other';
-    const refuse = (message: string) =>
+    const refuse = (reason: 'backlog' | 'lag' | 'in_flight', message: string) => {
+      requestsRefused.inc({ route: kind, reason });
       answerBusy(res, message, kind === 'events' ? eventRetryAdvice.refuse() : RETRY_AFTER_SECONDS);
+    };
     // Refused before the body is even parsed: during a storm most posts end here, and cheaply.
     const behind = backlog?.current() ?? 0;
     if (kind === 'events' && config.MAX_EVENT_BACKLOG > 0 && behind > config.MAX_EVENT_BACKLOG) {
-      return refuse(`deliveries are ${behind} events behind; try again shortly`);
+      return refuse('backlog', `deliveries are ${behind} events behind; try again shortly`);
     }
     const late = eventLag?.current() ?? 0;
     if (kind === 'events' && config.MAX_EVENT_LAG_MS > 0 && late > config.MAX_EVENT_LAG_MS) {
-      return refuse(`deliveries start ${late} ms after acceptance; try again shortly`);
+      return refuse('lag', `deliveries start ${late} ms after acceptance; try again shortly`);
     }
     const bound = kind === 'events' ? config.MAX_EVENT_REQUESTS_IN_FLIGHT : config.MAX_REQUESTS_IN_FLIGHT;
-    if (inFlight[kind] >= bound) return refuse('the service is at capacity; try again shortly');
+    if (inFlight[kind] >= bound) return refuse('in_flight', 'the service is at capacity; try again shortly');
     if (kind === 'events') eventRetryAdvice.letIn();
     inFlight[kind]++;
     const deadline = setTimeout(() => {
       if (res.headersSent) return;
+      requestsRefused.inc({ route: kind, reason: 'deadline' });
       answerBusy(res, `no answer within ${config.REQUEST_DEADLINE_MS} ms; try again shortly`);
       silence(res);
     }, config.REQUEST_DEADLINE_MS);

@@ -9,6 +9,7 @@
  * rate. The advice moves half-way there each second (kept between the base and MAX_SECONDS), and
  * each answer gets it with ±50% jitter so that reposts spread out instead of arriving together.
  */
+import { eventRetryAfter } from '../metrics/registry';
 import { RETRY_AFTER_SECONDS } from './errors';
 
 const MAX_SECONDS = 30;
@@ -61,6 +62,7 @@ export class RetryAdvice {
     const target = Math.min(MAX_SECONDS, Math.max(RETRY_AFTER_SECONDS, waiting / Math.max(1, this.acceptedPerSecond)));
     const halfWay = (this.seconds + target) / 2;
     this.seconds = target > this.seconds ? Math.ceil(halfWay) : Math.floor(halfWay);
+    eventRetryAfter.set(this.seconds);
     this.refused = 0;
     this.accepted = 0;
     this.tickAt = now;

@@ -90,3 +90,18 @@ export function statusClassOf(status: number | null | undefined): StatusClass {
   if (typeof status !== 'number' || status < 200 || status >= 600) return 'none';
   return `${Math.floor(status / 100)}xx` as StatusClass;
 }
+
+export const requestsRefused = new Counter({
+  name: 'hookrelay_requests_refused_total',
+  help:
+    'Requests answered 503 by admission control, by route (events: POST /v3/events; other) and reason ' +
+    '(backlog: MAX_EVENT_BACKLOG, lag: MAX_EVENT_LAG_MS, in_flight: the bound on work in flight, deadline: REQUEST_DEADLINE_MS)',
+  labelNames: ['route', 'reason'] as const,
+  registers: [metricsRegistry],
+});
+
+export const eventRetryAfter = new Gauge({
+  name: 'hookrelay_event_retry_after_seconds',
+  help: 'The Retry-After (before jitter) a refused event post is given now: about how long the events waiting at producers will wait',
+  registers: [metricsRegistry],
+});

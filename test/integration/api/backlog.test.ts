@@ -5,6 +5,7 @@ import { RETRY_AFTER_SECONDS } from '../../../src/api/errors';
 import { watchBacklog } from '../../../src/events/backlog';
 import { EventLag } from '../../../src/events/lag';
 import { createLogger } from '../../../src/logger';
+import { requestsRefused } from '../../../src/metrics/registry';
 import { freshEvent, until } from '../../support/deliveries';
 import { call, startHarness, startWorker, testConfig, type Harness } from '../../support/harness';
 
@@ -64,6 +65,10 @@ test("when the worker sharing the API's process starts on accepted events later 
       expect(retryAfter).toBeGreaterThanOrEqual(Math.round(RETRY_AFTER_SECONDS / 2));
       expect(retryAfter).toBeLessThanOrEqual(Math.round(RETRY_AFTER_SECONDS * 1.5));
       expect(refused.body.meta.error_message).toMatch(/deliveries start \d+ ms after acceptance/);
+      const lagRefusals = async () =>
+        (await requestsRefused.get()).values.find((v) => v.labels.route === 'events' && v.labels.reason === 'lag')
+          ?.value ?? 0;
+      expect(await lagRefusals()).toBeGreaterThanOrEqual(1);
       // Reads are not refused.
       expect((await call(h.api, 'GET', '/v3/extensions/event-webhooks', { key: owner.key })).status).toBe(200);
       // Caught up: accepted again, and no longer refused.
