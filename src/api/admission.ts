@@ -51,13 +51,15 @@ export function admissionControl(
       answerBusy(res, message, kind === 'events' ? eventRetryAdvice.refuse() : RETRY_AFTER_SECONDS);
     };
     // Refused before the body is even parsed: during a storm most posts end here, and cheaply.
-    const behind = backlog?.current() ?? 0;
-    if (kind === 'events' && config.MAX_EVENT_BACKLOG > 0 && behind > config.MAX_EVENT_BACKLOG) {
-      return refuse('backlog', `deliveries are ${behind} events behind; try again shortly`);
-    }
-    const late = eventLag?.current() ?? 0;
-    if (kind === 'events' && config.MAX_EVENT_LAG_MS > 0 && late > config.MAX_EVENT_LAG_MS) {
-      return refuse('lag', `deliveries start ${late} ms after acceptance; try again shortly`);
+    if (kind === 'events') {
+      const behind = backlog?.current() ?? 0;
+      if (config.MAX_EVENT_BACKLOG > 0 && behind > config.MAX_EVENT_BACKLOG) {
+        return refuse('backlog', `deliveries are ${behind} events behind; try again shortly`);
+      }
+      const late = eventLag?.current() ?? 0;
+      if (config.MAX_EVENT_LAG_MS > 0 && late > config.MAX_EVENT_LAG_MS) {
+        return refuse('lag', `deliveries start ${late} ms after acceptance; try again shortly`);
+      }
     }
     const bound = kind === 'events' ? config.MAX_EVENT_REQUESTS_IN_FLIGHT : config.MAX_REQUESTS_IN_FLIGHT;
     if (inFlight[kind] >= bound) return refuse('in_flight', 'the service is at capacity; try again shortly');
