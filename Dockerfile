@@ -11,7 +11,9 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /hookrelay-jsonnet .
 # dist/: src/ compiled, its data files, and dist/workflow-bundle.js (needs the dev dependencies).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# patches/: the Temporal SDK patch that npm ci applies (postinstall: patch-package).
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
@@ -22,6 +24,7 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 COPY --from=jsonnet /hookrelay-jsonnet /usr/local/bin/hookrelay-jsonnet

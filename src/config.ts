@@ -122,6 +122,12 @@ const schema = z.object({
   RECOVER_DELIVERIES_PER_SECOND: int(20, 1).pipe(z.number().max(1000)),
   /** Where the web console links a delivery's workflow run (the Temporal Web UI). */
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
+  /**
+   * The Temporal UI's stack trace of a running workflow: a source-mapped trace for every promise the
+   * workflow makes, costing more than the rest of its run. Read by the patched SDK
+   * (patches/@temporalio+worker+*.patch) in the workflow thread; validated here.
+   */
+  WORKFLOW_STACK_TRACES: bool,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** When set, GET /metrics (API and worker) requires `Authorization: Bearer <token>`. */
   METRICS_TOKEN: optional(z.string()),

@@ -1,0 +1,85 @@
+/**
+ * The workflow sandbox as patched in patches/@temporalio+worker+*.patch, against the suite's real
+ * Temporal server: no vm timeout (and watchdog thread) per call into the sandbox, but a stall
+ * watch per workflow thread that stops the worker when a workflow never yields; and no stack
+ * trace per promise unless WORKFLOW_STACK_TRACES=true.
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { installTestRuntime } from '../../support/harness';
+
+const workflowsPath = require.resolve('../../fixtures/workflows/sandbox');
+let bundle: WorkflowBundle;
+let connection: NativeConnection;
+let client: Client;
+
+beforeAll(async () => {
+  installTestRuntime();
+  bundle = await bundleWorkflowCode({
+    workflowsPath,
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+  });
+  connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
+  client = new Client({ connection: await Connection.connect({ address: process.env.TEMPORAL_ADDRESS }) });
+});
+
+afterAll(async () => {
+  await client.connection.close();
+  await connection.close();
+});
+
+const taskQueue = () => `sandbox-${crypto.randomBytes(4).toString('hex')}`;
+
+test('a workflow that never yields stops its worker within the isolate timeout (5 s), with a message that says so', async () => {
+  const queue = taskQueue();
+  const worker = await Worker.create({
+    connection,
+    taskQueue: queue,
+    workflowBundle: bundle,
+  });
+  const running = worker.run();
+  const handle = await client.workflow.start('stuckWorkflow', { taskQueue: queue, workflowId: `stuck-${queue}` });
+  const started = Date.now();
+  try {
+    await expect(running).rejects.toThrow(
+      /answered nothing for 5000 ms with \d+ requests? waiting: a workflow is stuck/,
+    );
+    expect(Date.now() - started).toBeLessThan(20_000);
+  } finally {
+    await handle.terminate('test over').catch(() => undefined);
+  }
+});
+
+/** A waiting run's `__stack_trace`, from a worker process started with `env` added to ours. */
+async function stackTraceOfWaitingRun(env: Record<string, string>): Promise<string> {
+  const queue = taskQueue();
+  const worker = spawn(
+    process.execPath,
+    ['--import', 'tsx', require.resolve('../../fixtures/workflows/sandboxWorker')],
+    {
+      env: { ...process.env, ...env, TASK_QUEUE: queue },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      worker.once('exit', (code) => reject(new Error(`the worker exited (${code}) before it was ready`)));
+    });
+    const handle = await client.workflow.start('waitingWorkflow', { taskQueue: queue, workflowId: `waiting-${queue}` });
+    try {
+      return await handle.query<string>('__stack_trace');
+    } finally {
+      await handle.terminate('test over');
+    }
+  } finally {
+    worker.kill('SIGKILL');
+  }
+}
+
+test('no stack traces of pending promises by default; WORKFLOW_STACK_TRACES=true brings them back', async () => {
+  await expect(stackTraceOfWaitingRun({ WORKFLOW_STACK_TRACES: '' })).rejects.toThrow(/stack traces are not enabled/);
+  expect(await stackTraceOfWaitingRun({ WORKFLOW_STACK_TRACES: 'true' })).toMatch(/waitingWorkflow/);
+});
