@@ -90,7 +90,7 @@ describeOnPostgres("reads through the embedded store's PostgreSQL", () => {
     expect(await count({ organizationId: 'org-b' })).toEqual({ count: 1, exact: true });
   });
 
-  test('when PostgreSQL runs the page, the count and the retention delete, then each reads a B-tree index, the page and count the index alone', async () => {
+  test('when PostgreSQL runs the page, the count and the retention delete, then each reads a B-tree index in order and stops at the page’s end', async () => {
     const client = new pg.Client({ connectionString: pgUrl });
     await client.connect();
     try {
@@ -115,7 +115,10 @@ describeOnPostgres("reads through the embedded store's PostgreSQL", () => {
         [countFinishedRowsQuery(filter, 100), 101],
       ] as const) {
         const plan = await run(query);
-        const scanned = /Index Only Scan (?:Backward )?using \S+_btree[^\n]*actual time=\S+ rows=(\d+)/.exec(plan);
+        // Index-only when VACUUM could mark the pages all-visible; while another test's transaction
+        // is open in the same PostgreSQL database (FerretDB keeps every test's database there) it
+        // cannot, and the planner reads the same index with heap visits instead (seen under load).
+        const scanned = /Index (?:Only )?Scan (?:Backward )?using \S+_btree[^\n]*actual time=\S+ rows=(\d+)/.exec(plan);
         expect(scanned).not.toBeNull();
         expect(Number(scanned![1])).toBeLessThanOrEqual(readsAtMost);
       }
