@@ -41,13 +41,21 @@ const START_DEADLINE_MS = 2000;
  * Accepts one validated envelope for the caller's organization. `data.organization` becomes the
  * caller's organization. duplicate: true when the event was accepted before (its first body wins).
  * Temporal unreachable or slow: the error propagates (503), nothing was accepted, and the
- * producer's repost is safe.
+ * producer's repost is safe. `stillWanted` false (the post was answered 503 at its deadline while
+ * it waited on the store): null, and no workflow is started. The producer posts again; starts for
+ * every post a frozen store held back would all hit Temporal at once when it thaws.
  */
-export async function acceptEvent(deps: IngestDeps, organizationId: string, parsed: ParsedEnvelope): Promise<Accepted> {
+export async function acceptEvent(
+  deps: IngestDeps,
+  organizationId: string,
+  parsed: ParsedEnvelope,
+  stillWanted: () => boolean = () => true,
+): Promise<Accepted | null> {
   const envelope = parsed as unknown as EventEnvelopeV2;
   envelope.data.organization = { id: organizationId, name: await organizationName(organizationId) };
   const eventId = envelope.event.id;
   const workflowId = eventWorkflowId(organizationId, eventId);
+  if (!stillWanted()) return null;
   try {
     const input: EventWorkflowInput = { organizationId, envelope, acceptedAt: Date.now() };
     // Bounded: unbounded, the client retries an unreachable server for some 20 s while the

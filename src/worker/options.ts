@@ -14,10 +14,10 @@ function prebuiltBundle(): string | undefined {
   return process.env.HOOKRELAY_WORKFLOW_BUNDLE || (fs.existsSync(beside) ? beside : undefined);
 }
 
-/** Worker options shared by the entry point, the tests and the benchmark. */
 /** Workflow tasks (and their local activities) a worker runs at once. */
 const WORKFLOW_TASK_SLOTS = 200;
 
+/** Worker options shared by the entry point, the tests and the benchmark. */
 export function workerOptions(
   config: Config,
 ): Pick<

@@ -1,5 +1,7 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { createApiKey } from '../../../src/access/keys';
 import { RETRY_AFTER_SECONDS } from '../../../src/api/errors';
+import { eventWorkflowId } from '../../../src/shared/workflowIds';
 import { freshEvent } from '../../support/deliveries';
 import { call, startHarness, testConfig, type Harness } from '../../support/harness';
 import { startCuttableProxy } from '../../support/proxy';
@@ -17,10 +19,8 @@ describe('admission control and deadlines', () => {
       expect((await list()).status).toBe(200);
       proxy.freeze();
       const started = Date.now();
-      const answers = await Promise.all([
-        list(),
-        call(h.api, 'POST', '/v3/events', { key: owner.key, body: freshEvent() }),
-      ]);
+      const event = freshEvent();
+      const answers = await Promise.all([list(), call(h.api, 'POST', '/v3/events', { key: owner.key, body: event })]);
       const took = Date.now() - started;
       for (const res of answers) {
         expect(res.status).toBe(503);
@@ -32,6 +32,11 @@ describe('admission control and deadlines', () => {
       proxy.thaw();
       // The requests that waited on the store finish behind the scenes; their late answers are dropped.
       expect((await list()).status).toBe(200);
+      // ... and the post answered 503 starts no workflow once its key is read: its producer posts
+      // again, and a thaw does not set off a start for every post the freeze held back.
+      await new Promise((r) => setTimeout(r, 2000));
+      const run = h.temporal.workflow.getHandle(eventWorkflowId(owner.organizationId, event.event.id));
+      await expect(run.describe()).rejects.toThrow(WorkflowNotFoundError);
     } finally {
       proxy.thaw();
       await h.close();
