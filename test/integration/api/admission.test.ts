@@ -7,7 +7,7 @@ import { call, startHarness, testConfig, type Harness } from '../../support/harn
 import { startCuttableProxy } from '../../support/proxy';
 
 describe('admission control and deadlines', () => {
-  test('when the store freezes, then requests are answered 503 with Retry-After by the deadline, /healthz keeps answering, and all recovers on thaw', async () => {
+  test('when the store freezes, then requests are answered 503 with Retry-After by the deadline, /healthz keeps answering, all recovers on thaw, and the requests answered 503 do nothing afterwards', async () => {
     const direct = testConfig({ REQUEST_DEADLINE_MS: '1500' });
     const proxy = await startCuttableProxy(new URL(direct.MONGODB_URI));
     const uri = new URL(direct.MONGODB_URI);
@@ -20,7 +20,17 @@ describe('admission control and deadlines', () => {
       proxy.freeze();
       const started = Date.now();
       const event = freshEvent();
-      const answers = await Promise.all([list(), call(h.api, 'POST', '/v3/events', { key: owner.key, body: event })]);
+      const webhook = {
+        name: 'created-during-freeze',
+        trigger_type: 'automatic',
+        triggers: [{ event_class: 'incident', event_type: 'incident.triggered' }],
+        urls: [{ url: 'https://hooks.example.com/in' }],
+      };
+      const answers = await Promise.all([
+        list(),
+        call(h.api, 'POST', '/v3/events', { key: owner.key, body: event }),
+        call(h.api, 'POST', '/v3/extensions/event-webhooks', { key: owner.key, body: webhook }),
+      ]);
       const took = Date.now() - started;
       for (const res of answers) {
         expect(res.status).toBe(503);
@@ -32,11 +42,13 @@ describe('admission control and deadlines', () => {
       proxy.thaw();
       // The requests that waited on the store finish behind the scenes; their late answers are dropped.
       expect((await list()).status).toBe(200);
-      // ... and the post answered 503 starts no workflow once its key is read: its producer posts
-      // again, and a thaw does not set off a start for every post the freeze held back.
+      // ... and the requests answered 503 do nothing once their key is read: the post starts no
+      // workflow (its producer posts again, and a thaw sets off no start for every post held back).
       await new Promise((r) => setTimeout(r, 2000));
       const run = h.temporal.workflow.getHandle(eventWorkflowId(owner.organizationId, event.event.id));
       await expect(run.describe()).rejects.toThrow(WorkflowNotFoundError);
+      // Nor is the webhook whose create was answered 503 made: the client's retry would make a second.
+      expect(JSON.stringify((await list()).body)).not.toContain(webhook.name);
     } finally {
       proxy.thaw();
       await h.close();
