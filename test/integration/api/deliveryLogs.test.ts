@@ -1,5 +1,6 @@
 import { createApiKey, type CreatedKey } from '../../../src/access/keys';
 import { AttemptInFlight, DeliveryLog, attemptLogId } from '../../../src/db/deliveryLog';
+import { Webhook } from '../../../src/db/webhook';
 import { startReceiver, type Receiver } from '../../support/receiver';
 import { createWebhook, deliverEvent, freshEvent, postEvent, until } from '../../support/deliveries';
 import { call, startHarness, startWorker, testConfig, type Harness, type RunningWorker } from '../../support/harness';
@@ -211,6 +212,9 @@ describe.each(readPaths)('GET /v3/extensions/event-webhooks/{id}/logs and /mails
     // Recent enough that the marks count as running (within an attempt's deadline), and no later
     // than now: the logs are read from the current hour backwards.
     const t0 = Date.now() - 20_000;
+    // No row is read from before the webhook existed: made just now, it would hide the rows below
+    // whenever an hour began in the last 20 s (the walk stops at the hour of its creation).
+    await Webhook.updateOne({ _id: wh.id }, { $set: { created_at: new Date(t0 - 60_000) } }, { timestamps: false });
     const attempt = (n: number, at: number, organizationId = owner.organizationId) =>
       attemptOf(wh.id, n, new Date(t0 + at), organizationId);
     const rowOf = (a: ReturnType<typeof attempt>) => ({
