@@ -125,9 +125,10 @@ const schema = z.object({
   /**
    * The Temporal UI's stack trace of a running workflow: a source-mapped trace for every promise the
    * workflow makes, costing more than the rest of its run. Read by the patched SDK
-   * (patches/@temporalio+worker+*.patch) in the workflow thread; validated here.
+   * (patches/@temporalio+worker+*.patch) in the workflow thread, which turns them on for `true`
+   * only; validated here, so that a `1` is refused rather than silently ignored.
    */
-  WORKFLOW_STACK_TRACES: bool,
+  WORKFLOW_STACK_TRACES: optional(z.enum(['true', 'false'])),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** When set, GET /metrics (API and worker) requires `Authorization: Bearer <token>`. */
   METRICS_TOKEN: optional(z.string()),
