@@ -1,5 +1,6 @@
 import { createApiKey, type CreatedKey } from '../../../src/access/keys';
 import { DeliveryLog } from '../../../src/db/deliveryLog';
+import { recoverWorkflowId } from '../../../src/shared/redelivery';
 import { startReceiver, type Receiver } from '../../support/receiver';
 import { createWebhook, deliverEvent, freshEvent, until } from '../../support/deliveries';
 import { call, startHarness, startWorker, testConfig, type Harness, type RunningWorker } from '../../support/harness';
@@ -105,8 +106,16 @@ describe.each(readPaths)('POST /v3/extensions/event-webhooks/{id}/recover, log r
     expect(done).toMatchObject({ found: 4, started: 4, skipped: 0, remaining: 0, scanned: true, state: 'completed' });
     const sent = (await receiver.waitForRequests(before + 4)).slice(before);
     expect(sent.map((r) => r.headers['webhook-id']).sort()).toEqual([...failedInWindow].sort());
-    // 2 a second: 4 starts take at least a second (two batches).
-    expect(sent[3].at - sent[0].at).toBeGreaterThanOrEqual(800);
+    // 2 a second: the second batch of starts is scheduled a full second after the first. Read from
+    // the recover run's history, not from receipt times, which add each delivery's own latency.
+    const history = await h.temporal.workflow
+      .getHandle(recoverWorkflowId(owner.organizationId, recoverId))
+      .fetchHistory();
+    const batchesAt = (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startRecoverDeliveries')
+      .map((e) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6));
+    expect(batchesAt).toHaveLength(2);
+    expect(batchesAt[1] - batchesAt[0]).toBeGreaterThanOrEqual(950);
 
     const again = await recover({ since, until: windowEnd });
     expect(again.status).toBe(202);
