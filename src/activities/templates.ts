@@ -1,9 +1,11 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../config';
 import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
+import { recentlyPlanned } from '../delivery/recentWebhooks';
 import { TemplateError, renderCustomBody } from '../delivery/custom';
 import { RENDER_FAILED } from '../shared/delivery';
+import type { DeliveryTrigger } from '../shared/delivery';
 import type { EventEnvelopeV2 } from '../shared/types';
 
 export function templateActivities(deps: { config: Config }) {
@@ -17,12 +19,24 @@ export function templateActivities(deps: { config: Config }) {
       organizationId: string;
       webhookId: string;
       envelope: EventEnvelopeV2;
+      /** Whose render: an event's, local and first, takes the template its plan read a moment before. */
+      trigger?: DeliveryTrigger;
     }): Promise<string> {
-      const webhook = await findOwnedById(Webhook, input.webhookId, input.organizationId, { custom_payload: 1 });
+      const { isLocal, attempt } = Context.current().info;
+      const planned =
+        input.trigger === 'event' && isLocal && attempt === 1
+          ? recentlyPlanned(input.organizationId, input.webhookId)
+          : undefined;
+      const webhook =
+        planned ?? (await findOwnedById(Webhook, input.webhookId, input.organizationId, { custom_payload: 1 }));
       if (!webhook)
         throw ApplicationFailure.create({ type: RENDER_FAILED, message: 'webhook deleted', nonRetryable: true });
       try {
-        return await renderCustomBody(webhook.custom_payload ?? '', input.envelope, deps.config, input);
+        const { organizationId, webhookId } = input;
+        return await renderCustomBody(webhook.custom_payload ?? '', input.envelope, deps.config, {
+          organizationId,
+          webhookId,
+        });
       } catch (err) {
         if (err instanceof TemplateError) {
           throw ApplicationFailure.create({ type: RENDER_FAILED, message: err.message, nonRetryable: true });

@@ -1,7 +1,7 @@
 import type { Config } from '../config';
 import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
-import { ATTEMPT_FIELDS, keepPlanned } from '../delivery/recentWebhooks';
+import { PLANNED_FIELDS, keepPlanned } from '../delivery/recentWebhooks';
 import { urlTargetOf } from '../delivery/target';
 import { v1EventTypeFor } from '../shared/catalog';
 import type { DeliveryPlan, DeliveryRetryProfile, WebhookPlan } from '../shared/delivery';
@@ -69,11 +69,11 @@ export async function planEventDeliveries(
   if (v1Type) bySubscription.push({ version: 'v1', 'triggers.event_type': v1Type });
   const docs = await Webhook.find(
     { organizationId, enabled: true, trigger_type: 'automatic', $or: bySubscription },
-    { ...PLAN_FIELDS, ...ATTEMPT_FIELDS },
+    { ...PLAN_FIELDS, ...PLANNED_FIELDS },
   )
     .sort({ _id: 1 })
     .lean();
-  // The first attempts of this event take these instead of reading them again.
+  // The first attempts and renders of this event take these instead of reading them again.
   keepPlanned(organizationId, docs);
   const webhooks = docs.map((d) => toPlan(d as PlanDoc)).filter((w) => w.targets.length > 0);
   return { webhooks, retry: retryProfileOf(config) };

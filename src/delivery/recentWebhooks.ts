@@ -1,7 +1,7 @@
 /**
  * The webhooks an event's plan has just read, kept in this worker for a moment so that the event's
- * first attempts, local activities of the same workflow task a few milliseconds later, need not
- * read them again (one store round trip less per delivery). Retries always read afresh: they come
+ * first attempts and custom-payload renders, local activities of the same workflow task a few
+ * milliseconds later, need not read them again (one store round trip less for each). Retries always read afresh: they come
  * later, and must see a webhook deleted, disabled or changed meanwhile. What is kept never leaves
  * the process (secrets included); the plan recorded in history is made without them.
  */
@@ -11,6 +11,9 @@ import { Webhook } from '../db/webhook';
 
 /** What an attempt reads of its webhook. */
 export const ATTEMPT_FIELDS = { enabled: 1, urls: 1, headers: 1, secrets: 1 } as const;
+
+/** What a plan reads beyond its own fields to keep: an attempt's, and the template a render needs. */
+export const PLANNED_FIELDS = { ...ATTEMPT_FIELDS, custom_payload: 1 } as const;
 
 /** As fresh as the plan's own decision: the attempts it starts run within this. */
 const FRESH_MS = 2_000;
@@ -27,7 +30,7 @@ export function readAttemptWebhook(webhookId: string, organizationId: string) {
   return findOwnedById(Webhook, webhookId, organizationId, ATTEMPT_FIELDS);
 }
 
-/** Keeps what a plan read (documents read with ATTEMPT_FIELDS among their fields). */
+/** Keeps what a plan read (documents read with PLANNED_FIELDS among their fields). */
 export function keepPlanned(organizationId: string, docs: { _id: unknown }[], now = Date.now()): void {
   // Read with the organization in the filter, so each is this organization's.
   for (const doc of docs) kept.set(keyOf(organizationId, String(doc._id)), doc as AttemptWebhook, now);

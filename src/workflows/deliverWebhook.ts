@@ -279,14 +279,13 @@ async function deliverToUrl(
 export async function deliverToWebhook(ctx: DeliveryContext, webhook: WebhookPlan): Promise<UrlDeliveryResult[]> {
   let body: string;
   try {
+    const render = { organizationId: ctx.organizationId, webhookId: webhook.id, envelope: ctx.envelope };
     body =
-      webhook.payloadType === 'custom'
-        ? await (patched(LOCAL_FIRST_ATTEMPT_PATCH) ? localStore : store).renderCustomPayload({
-            organizationId: ctx.organizationId,
-            webhookId: webhook.id,
-            envelope: ctx.envelope,
-          })
-        : standardBody(webhook.version, ctx.envelope);
+      webhook.payloadType !== 'custom'
+        ? standardBody(webhook.version, ctx.envelope)
+        : patched(LOCAL_FIRST_ATTEMPT_PATCH)
+          ? await localStore.renderCustomPayload({ ...render, trigger: ctx.trigger })
+          : await store.renderCustomPayload(render);
   } catch (err) {
     if (isCancellation(err)) throw err;
     const error = `payload could not be built: ${describeFailure(err)}`;
