@@ -14,6 +14,7 @@ import type { Config } from '../config';
 import type { BacklogGauge } from '../events/backlog';
 import type { EventLag } from '../events/lag';
 import { requestsRefused } from '../metrics/registry';
+import { runForRequest } from '../shared/requestScope';
 import { RETRY_AFTER_SECONDS, errorBody } from './errors';
 import { RetryAdvice } from './retryAdvice';
 
@@ -70,6 +71,7 @@ export function admissionControl(
       requestsRefused.inc({ route: kind, reason: 'deadline' });
       answerBusy(res, `no answer within ${config.REQUEST_DEADLINE_MS} ms; try again shortly`);
       silence(res);
+      res.locals.answeredAtDeadline = true;
     }, config.REQUEST_DEADLINE_MS);
     let finished = false;
     const finish = () => {
@@ -83,3 +85,11 @@ export function admissionControl(
     next();
   };
 }
+
+/**
+ * What a route does after this runs knows whether its request was answered at the deadline (see
+ * src/shared/requestScope.ts). Placed after the body is parsed: the parser resumes the chain from
+ * the socket's callbacks, outside any scope entered before it.
+ */
+export const scopeToRequest: RequestHandler = (_req, res, next) =>
+  runForRequest(() => res.locals.answeredAtDeadline === true, next);

@@ -5,7 +5,7 @@ import type { BacklogGauge } from '../events/backlog';
 import type { EventLag } from '../events/lag';
 import { consoleRoutes } from '../console/server';
 import type { Logger } from '../logger';
-import { admissionControl } from './admission';
+import { admissionControl, scopeToRequest } from './admission';
 import { limitAuthFailures } from './authFailures';
 import { errorMiddleware } from './errors';
 import { jsonBodies, unknownRoute } from './httpSemantics';
@@ -50,6 +50,7 @@ export function createApp(deps: AppDeps): Express {
   // parsed, so a refusal costs next to nothing.
   app.use(admissionControl(deps.config, deps));
   app.use(jsonBodies());
+  app.use(scopeToRequest);
   app.use(meRoutes());
   app.use(eventRoutes(deps));
   app.use(incidentRoutes(deps));

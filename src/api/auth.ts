@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { authenticateKeyCached, canManageWebhooks } from '../access/keys';
 import type { AuthContext } from '../shared/types';
 import { AppError } from '../shared/errors';
+import { refuseIfAnsweredAtDeadline } from '../shared/requestScope';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -11,15 +12,14 @@ declare module 'express-serve-static-core' {
 }
 
 /** Any valid, unrevoked key: 401 otherwise. */
-export async function requireAuth(req: Request, res: Response, next: NextFunction): Promise<void> {
+export async function requireAuth(req: Request, _res: Response, next: NextFunction): Promise<void> {
   const header = req.get('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw AppError.unauthorized('missing API key: send Authorization: Bearer <key>');
   // The app's AUTH_CACHE_TTL_MS (see createApp).
   const auth = await authenticateKeyCached(match[1], Number(req.app.get('authCacheTtlMs') ?? 0));
-  // Answered 503 at its deadline while the key was read (a frozen store): the caller was told to
-  // try again, so the route must not act now (a webhook created twice, a burst of work on thaw).
-  if (res.headersSent) return;
+  // Answered 503 at its deadline while the key was read (a frozen store): the route must not act now.
+  refuseIfAnsweredAtDeadline();
   if (!auth) throw AppError.unauthorized('invalid or revoked API key');
   req.auth = auth;
   next();

@@ -11,6 +11,7 @@ import { organizationName } from '../access/organizations';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../config';
 import type { EventWorkflowInput } from '../shared/delivery';
+import { refuseIfAnsweredAtDeadline } from '../shared/requestScope';
 import { startSearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { eventWorkflowId } from '../shared/workflowIds';
@@ -41,21 +42,16 @@ const START_DEADLINE_MS = 2000;
  * Accepts one validated envelope for the caller's organization. `data.organization` becomes the
  * caller's organization. duplicate: true when the event was accepted before (its first body wins).
  * Temporal unreachable or slow: the error propagates (503), nothing was accepted, and the
- * producer's repost is safe. `stillWanted` false (the post was answered 503 at its deadline while
- * it waited on the store): null, and no workflow is started. The producer posts again; starts for
- * every post a frozen store held back would all hit Temporal at once when it thaws.
+ * producer's repost is safe. A post answered 503 at its deadline while it waited on the store starts
+ * no workflow (src/shared/requestScope.ts): the producer posts again, and starts for every post a
+ * frozen store held back would all hit Temporal at once when it thaws.
  */
-export async function acceptEvent(
-  deps: IngestDeps,
-  organizationId: string,
-  parsed: ParsedEnvelope,
-  stillWanted: () => boolean = () => true,
-): Promise<Accepted | null> {
+export async function acceptEvent(deps: IngestDeps, organizationId: string, parsed: ParsedEnvelope): Promise<Accepted> {
   const envelope = parsed as unknown as EventEnvelopeV2;
   envelope.data.organization = { id: organizationId, name: await organizationName(organizationId) };
   const eventId = envelope.event.id;
   const workflowId = eventWorkflowId(organizationId, eventId);
-  if (!stillWanted()) return null;
+  refuseIfAnsweredAtDeadline();
   try {
     const input: EventWorkflowInput = { organizationId, envelope, acceptedAt: Date.now() };
     // Bounded: unbounded, the client retries an unreachable server for some 20 s while the

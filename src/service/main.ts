@@ -5,9 +5,8 @@ import { loadConfig } from '../config';
 import { connectDatabase, disconnectDatabase } from '../db/connect';
 import { EventLag } from '../events/lag';
 import { createLogger } from '../logger';
-import { temporalConnectionOptions } from '../temporal/client';
+import { clientInterceptors, temporalConnectionOptions } from '../temporal/client';
 import { exitWhenParentDies } from '../process';
-import { clientTracingInterceptors } from '../tracing/client';
 import { startTracing, stopTracing } from '../tracing/setup';
 import { createDeliveryWorker, installTemporalRuntime } from '../worker/deliveryWorker';
 
@@ -27,7 +26,7 @@ async function main() {
   const temporal = new Client({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
-    interceptors: clientTracingInterceptors(),
+    interceptors: clientInterceptors(),
   });
   // The API reads how late this worker starts on the events it accepted (MAX_EVENT_LAG_MS).
   const eventLag = new EventLag();

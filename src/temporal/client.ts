@@ -3,10 +3,13 @@ import {
   Connection,
   isGrpcDeadlineError,
   isGrpcServiceError,
+  type ClientInterceptors,
   type ConnectionOptions,
+  type WorkflowClientInterceptor,
 } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Config } from '../config';
+import { refuseIfAnsweredAtDeadline } from '../shared/requestScope';
 import { clientTracingInterceptors } from '../tracing/client';
 
 /** What both connections (the client's Connection and the worker's NativeConnection) take. */
@@ -57,10 +60,27 @@ export function temporalConnectionOptions(config: Config): TemporalConnectionOpt
   };
 }
 
+/** No workflow starts for an API request already answered 503 at its deadline (src/shared/requestScope.ts). */
+const noStartAfterDeadline: WorkflowClientInterceptor = {
+  start(input, next) {
+    refuseIfAnsweredAtDeadline();
+    return next(input);
+  },
+  signalWithStart(input, next) {
+    refuseIfAnsweredAtDeadline();
+    return next(input);
+  },
+};
+
+/** Every client's interceptors: the deadline rule above, and tracing when it is on. */
+export function clientInterceptors(): ClientInterceptors {
+  return { workflow: [noStartAfterDeadline, ...clientTracingInterceptors()] };
+}
+
 /** A Temporal client for the API and scripts; the worker has its own NativeConnection. */
 export async function connectTemporalClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 5000 });
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: clientTracingInterceptors() });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: clientInterceptors() });
 }
 
 /** Waits until the server answers for the namespace (the dev server opens its port a little early). */

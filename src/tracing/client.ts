@@ -1,15 +1,15 @@
-import type { ClientInterceptors } from '@temporalio/client';
+import type { WorkflowClientInterceptor } from '@temporalio/client';
 import { activeTracing } from './setup';
 
 /**
- * The Temporal client's interceptors: with tracing on, starting a workflow makes a span and
- * passes its context to the run in a header; off, none.
+ * The Temporal client's tracing interceptors: with tracing on, starting a workflow makes a span
+ * and passes its context to the run in a header; off, none.
  */
-export function clientTracingInterceptors(): ClientInterceptors | undefined {
-  if (!activeTracing()) return undefined;
+export function clientTracingInterceptors(): WorkflowClientInterceptor[] {
+  if (!activeTracing()) return [];
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { OpenTelemetryWorkflowClientInterceptor } =
     require('@temporalio/interceptors-opentelemetry/lib/client') as typeof import('@temporalio/interceptors-opentelemetry/lib/client');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
+  return [new OpenTelemetryWorkflowClientInterceptor()];
 }

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import { Types } from 'mongoose';
 import { AppError, type FieldError } from '../shared/errors';
+import { refuseIfAnsweredAtDeadline } from '../shared/requestScope';
 import type { Config } from '../config';
 import { isDuplicateKey } from '../db/errors';
 import { Webhook, type WebhookDoc } from '../db/webhook';
@@ -59,6 +60,7 @@ export async function createWebhook(auth: AuthContext, body: unknown, config: We
   for (let attempt = 0; ; attempt++) {
     const slug = taken || attempt > 0 ? `${base}-${crypto.randomBytes(3).toString('hex')}` : base;
     try {
+      refuseIfAnsweredAtDeadline();
       return await Webhook.create({
         ...record,
         organizationId: auth.organizationId,
@@ -113,6 +115,7 @@ export async function listWebhooks(auth: AuthContext, page: Page): Promise<{ doc
  * concurrent writers cannot interleave a read-modify-write; the loser gets 409.
  */
 async function updateIfUnchanged(doc: WebhookDoc, update: Record<string, unknown>): Promise<WebhookDoc> {
+  refuseIfAnsweredAtDeadline();
   const updated = await Webhook.findOneAndUpdate(
     { _id: doc._id, organizationId: doc.organizationId, updated_at: doc.get('updated_at') },
     { $set: update },
@@ -161,6 +164,7 @@ export async function replaceWebhook(
 export async function setWebhookEnabled(auth: AuthContext, idOrSlug: string, enabled: boolean): Promise<WebhookDoc> {
   const doc = await findWebhook(auth, idOrSlug);
   const cleared = enabled ? enabledAgain(doc) : null;
+  refuseIfAnsweredAtDeadline();
   const updated = cleared
     ? await updateIfUnchanged(doc, { enabled, ...cleared })
     : await Webhook.findOneAndUpdate({ _id: doc._id }, { $set: { enabled } }, { new: true });
@@ -171,6 +175,7 @@ export async function setWebhookEnabled(auth: AuthContext, idOrSlug: string, ena
 
 export async function deleteWebhook(auth: AuthContext, idOrSlug: string): Promise<void> {
   const doc = await findWebhook(auth, idOrSlug);
+  refuseIfAnsweredAtDeadline();
   await Webhook.deleteOne({ _id: doc._id, organizationId: auth.organizationId });
   await forgetWebhook(auth.organizationId, String(doc._id));
 }

@@ -16,6 +16,7 @@ import type { TemplateConfig } from '../templates/engine';
 import { standardBody } from '../payloads/standard';
 import { responseExcerpt } from '../delivery/request';
 import { deliveryIdOf } from '../delivery/signing';
+import { refuseIfAnsweredAtDeadline } from '../shared/requestScope';
 
 export interface TestTarget {
   organizationId: string;
@@ -73,6 +74,7 @@ export async function sendTest(target: TestTarget, config: AttemptConfig & Templ
       : standardBody(target.version, envelope);
   const eventId = `test-${crypto.randomUUID()}`;
   const deliveryId = deliveryIdOf(target.organizationId, eventId, target.webhookId);
+  refuseIfAnsweredAtDeadline();
   const results = await Promise.all(
     target.urls
       .filter((u) => u.url)

@@ -20,8 +20,7 @@ export function eventRoutes(deps: { temporal: Client; config: Config; eagerStart
     }
     // A busy store answers 503 with Retry-After (the error middleware): posting the same event
     // again is safe.
-    const accepted = await acceptEvent(deps, authOf(req).organizationId, parsed.data, () => !res.headersSent);
-    if (accepted) res.status(202).json({ data: accepted });
+    res.status(202).json({ data: await acceptEvent(deps, authOf(req).organizationId, parsed.data) });
   });
   return router;
 }

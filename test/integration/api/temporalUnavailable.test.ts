@@ -38,7 +38,7 @@ test('when Temporal cannot be reached, then POST /v3/events answers 503 with Ret
         duplicate: false,
         workflow_id: eventWorkflowId(owner.organizationId, event.event.id),
       });
-      const run = await temporal.workflow.getHandle(accepted!.workflow_id).describe();
+      const run = await temporal.workflow.getHandle(accepted.workflow_id).describe();
       expect(run.type).toBe('eventDeliveryWorkflow');
     } finally {
       await temporal.connection.close();
