@@ -10,6 +10,7 @@ import type { Client } from '@temporalio/client';
 import { organizationName } from '../access/organizations';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../config';
+import { EagerStartGate } from './eagerGate';
 import type { EventWorkflowInput } from '../shared/delivery';
 import { refuseIfAnsweredAtDeadline } from '../shared/requestScope';
 import { startSearchAttributes } from '../shared/searchAttributes';
@@ -38,6 +39,9 @@ const WORKFLOW_TASK_TIMEOUT = '30s';
 /** How long starting a workflow may take before the post answers 503 (under REQUEST_DEADLINE_MS). */
 const START_DEADLINE_MS = 2000;
 
+/** This process's eager starts (see EagerStartGate). */
+const eagerGate = new EagerStartGate();
+
 /**
  * Accepts one validated envelope for the caller's organization. `data.organization` becomes the
  * caller's organization. duplicate: true when the event was accepted before (its first body wins).
@@ -52,26 +56,29 @@ export async function acceptEvent(deps: IngestDeps, organizationId: string, pars
   const eventId = envelope.event.id;
   const workflowId = eventWorkflowId(organizationId, eventId);
   refuseIfAnsweredAtDeadline();
+  const startedAt = Date.now();
   try {
     const input: EventWorkflowInput = { organizationId, envelope, acceptedAt: Date.now() };
     // Bounded: unbounded, the client retries an unreachable server for some 20 s while the
     // producer waits.
-    const handle = await deps.temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-      deps.temporal.workflow.start<typeof eventDeliveryWorkflow>('eventDeliveryWorkflow', {
-        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-        workflowId,
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: startSearchAttributes(organizationId, envelope),
-        staticSummary: `${envelope.event.type} ${envelope.event.id}`,
-        requestEagerStart: deps.eagerStart,
-        // The first task runs the first attempts as local activities; a stalled store can hold
-        // it for many seconds, and a timed-out task is run again, sending those requests twice
-        // (measured with the store frozen 15 s: 6.7 % extra copies at 10 s, none at 60 s). The
-        // price: a worker that dies mid-task is noticed after this long, not 10 s.
-        workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
-      }),
-    );
+    const handle = await deps.temporal.connection
+      .withDeadline(Date.now() + START_DEADLINE_MS, () =>
+        deps.temporal.workflow.start<typeof eventDeliveryWorkflow>('eventDeliveryWorkflow', {
+          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+          workflowId,
+          args: [input],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          typedSearchAttributes: startSearchAttributes(organizationId, envelope),
+          staticSummary: `${envelope.event.type} ${envelope.event.id}`,
+          requestEagerStart: deps.eagerStart && eagerGate.allows(startedAt),
+          // The first task runs the first attempts as local activities; a stalled store can hold
+          // it for many seconds, and a timed-out task is run again, sending those requests twice
+          // (measured with the store frozen 15 s: 6.7 % extra copies at 10 s, none at 60 s). The
+          // price: a worker that dies mid-task is noticed after this long, not 10 s.
+          workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
+        }),
+      )
+      .finally(() => eagerGate.ended(startedAt));
     eventsAccepted.inc({ event_type: envelope.event.type, duplicate: 'no' });
     return { event_id: eventId, workflow_id: workflowId, run_id: handle.firstExecutionRunId, duplicate: false };
   } catch (err) {
