@@ -1,5 +1,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { Config } from '../../src/config';
+import { startHarness } from './harness';
 
 /** A TCP proxy to a server (the store, Temporal) that can be cut: the server as the API sees it goes away. */
 export async function startCuttableProxy(target: { hostname: string; port: string }) {
@@ -32,4 +34,13 @@ export async function startCuttableProxy(target: { hostname: string; port: strin
       for (const s of sockets) s.destroy();
     },
   };
+}
+
+/** A harness whose store is reached through a cuttable proxy: `proxy.cut()` or `proxy.freeze()` it. */
+export async function startHarnessBehindStoreProxy(config: Config) {
+  const proxy = await startCuttableProxy(new URL(config.MONGODB_URI));
+  const uri = new URL(config.MONGODB_URI);
+  uri.host = `127.0.0.1:${proxy.port}`;
+  const h = await startHarness({ ...config, MONGODB_URI: uri.toString() });
+  return { h, proxy };
 }

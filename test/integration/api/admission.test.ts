@@ -4,7 +4,7 @@ import { RETRY_AFTER_SECONDS } from '../../../src/api/errors';
 import { eventWorkflowId } from '../../../src/shared/workflowIds';
 import { freshEvent } from '../../support/deliveries';
 import { call, startHarness, testConfig, type Harness } from '../../support/harness';
-import { startCuttableProxy } from '../../support/proxy';
+import { startHarnessBehindStoreProxy } from '../../support/proxy';
 
 describe('admission control and deadlines', () => {
   // Keys read from the store each time: requests wait while their key is read. Keys cached (the
@@ -16,10 +16,7 @@ describe('admission control and deadlines', () => {
     'when the store freezes, then requests are answered 503 with Retry-After by the deadline, /healthz keeps answering, all recovers on thaw, and the requests answered 503 (held %s) do nothing afterwards',
     async (_held, authCacheTtlMs) => {
       const direct = testConfig({ REQUEST_DEADLINE_MS: '1500', AUTH_CACHE_TTL_MS: authCacheTtlMs });
-      const proxy = await startCuttableProxy(new URL(direct.MONGODB_URI));
-      const uri = new URL(direct.MONGODB_URI);
-      uri.host = `127.0.0.1:${proxy.port}`;
-      const h: Harness = await startHarness({ ...direct, MONGODB_URI: uri.toString() });
+      const { h, proxy } = await startHarnessBehindStoreProxy(direct);
       try {
         const owner = await createApiKey({ org: 'acme', role: 'owner' });
         const list = () => call(h.api, 'GET', '/v3/extensions/event-webhooks', { key: owner.key });

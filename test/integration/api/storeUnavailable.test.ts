@@ -4,16 +4,13 @@ import { createApiKey } from '../../../src/access/keys';
 import { RETRY_AFTER_SECONDS, errorMiddleware } from '../../../src/api/errors';
 import { AppError } from '../../../src/shared/errors';
 import { TemplateEngineUnavailable } from '../../../src/templates/engine';
-import { call, startHarness, testConfig, type Harness } from '../../support/harness';
-import { startCuttableProxy } from '../../support/proxy';
+import { call, testConfig } from '../../support/harness';
+import { startHarnessBehindStoreProxy } from '../../support/proxy';
 
 describe('503 answers', () => {
   test('when the store cannot be reached, then API routes and /readyz answer 503 with Retry-After', async () => {
     const direct = testConfig();
-    const proxy = await startCuttableProxy(new URL(direct.MONGODB_URI));
-    const uri = new URL(direct.MONGODB_URI);
-    uri.host = `127.0.0.1:${proxy.port}`;
-    const h: Harness = await startHarness({ ...direct, MONGODB_URI: uri.toString() });
+    const { h, proxy } = await startHarnessBehindStoreProxy(direct);
     try {
       const owner = await createApiKey({ org: 'acme', role: 'owner' });
       expect((await call(h.api, 'GET', '/v3/extensions/event-webhooks', { key: owner.key })).status).toBe(200);
