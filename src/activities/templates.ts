@@ -4,8 +4,7 @@ import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
 import { recentlyPlanned } from '../delivery/recentWebhooks';
 import { TemplateError, renderCustomBody } from '../delivery/custom';
-import { RENDER_FAILED } from '../shared/delivery';
-import type { DeliveryTrigger } from '../shared/delivery';
+import { RENDER_FAILED, type DeliveryTrigger } from '../shared/delivery';
 import type { EventEnvelopeV2 } from '../shared/types';
 
 export function templateActivities(deps: { config: Config }) {
@@ -32,11 +31,7 @@ export function templateActivities(deps: { config: Config }) {
       if (!webhook)
         throw ApplicationFailure.create({ type: RENDER_FAILED, message: 'webhook deleted', nonRetryable: true });
       try {
-        const { organizationId, webhookId } = input;
-        return await renderCustomBody(webhook.custom_payload ?? '', input.envelope, deps.config, {
-          organizationId,
-          webhookId,
-        });
+        return await renderCustomBody(webhook.custom_payload ?? '', input.envelope, deps.config, input);
       } catch (err) {
         if (err instanceof TemplateError) {
           throw ApplicationFailure.create({ type: RENDER_FAILED, message: err.message, nonRetryable: true });

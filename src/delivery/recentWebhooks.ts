@@ -1,8 +1,9 @@
 /**
  * The webhooks an event's plan has just read, kept in this worker for a moment so that the event's
  * first attempts and custom-payload renders, local activities of the same workflow task a few
- * milliseconds later, need not read them again (one store round trip less for each). Retries always read afresh: they come
- * later, and must see a webhook deleted, disabled or changed meanwhile. What is kept never leaves
+ * milliseconds later, need not read them again (one store round trip less for each). Retries
+ * always read afresh: they come later, and must see a webhook deleted, disabled or changed
+ * meanwhile. What is kept never leaves
  * the process (secrets included); the plan recorded in history is made without them.
  */
 import { RecentEntries } from '../cache/recentEntries';

@@ -10,7 +10,6 @@ import type { Client } from '@temporalio/client';
 import { organizationName } from '../access/organizations';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../config';
-import { EagerStartGate } from './eagerGate';
 import type { EventWorkflowInput } from '../shared/delivery';
 import { refuseIfAnsweredAtDeadline } from '../shared/requestScope';
 import { startSearchAttributes } from '../shared/searchAttributes';
@@ -18,6 +17,7 @@ import type { EventEnvelopeV2 } from '../shared/types';
 import { eventWorkflowId } from '../shared/workflowIds';
 import type { eventDeliveryWorkflow } from '../workflows';
 import { eventsAccepted, temporalErrors } from '../metrics/registry';
+import { EagerStartGate } from './eagerGate';
 import type { ParsedEnvelope } from './schema';
 
 export interface Accepted {
