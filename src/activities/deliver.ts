@@ -106,13 +106,11 @@ export function deliveryActivities(deps: { config: Config; claimSlot: SlotClaime
       const interrupted = await closeInterruptedAttempts(deliveryId, req.urlKey, Infinity, req.maxAttempts, req.round);
       attempt = Math.min(interrupted + 1, req.maxAttempts);
     }
-    // An event's local first attempt runs right after its plan read the webhook: it takes that
-    // read. Not so other triggers (a redelivery, a fire), whose plans read nothing kept there.
-    const planned =
-      info.isLocal && attempt === 1 && req.trigger === 'event'
-        ? recentlyPlanned(req.organizationId, req.webhookId)
-        : undefined;
-    const webhook = planned ?? (await withStoreRetry(() => readAttemptWebhook(req.webhookId, req.organizationId)));
+    // An event's local first attempt runs right after its plan read the webhook: it takes that read.
+    const step = { trigger: req.trigger, isLocal: info.isLocal, first: attempt === 1 };
+    const webhook =
+      recentlyPlanned(step, req.organizationId, req.webhookId) ??
+      (await withStoreRetry(() => readAttemptWebhook(req.webhookId, req.organizationId)));
     const url = urlByKey(webhook?.urls, req.urlKey);
     const urlDisabled = isUrlDisabled(webhook?.urls?.find((u) => u.url === url));
     const spec = {

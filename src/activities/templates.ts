@@ -22,12 +22,10 @@ export function templateActivities(deps: { config: Config }) {
       trigger?: DeliveryTrigger;
     }): Promise<string> {
       const { isLocal, attempt } = Context.current().info;
-      const planned =
-        input.trigger === 'event' && isLocal && attempt === 1
-          ? recentlyPlanned(input.organizationId, input.webhookId)
-          : undefined;
+      const step = { trigger: input.trigger, isLocal, first: attempt === 1 };
       const webhook =
-        planned ?? (await findOwnedById(Webhook, input.webhookId, input.organizationId, { custom_payload: 1 }));
+        recentlyPlanned(step, input.organizationId, input.webhookId) ??
+        (await findOwnedById(Webhook, input.webhookId, input.organizationId, { custom_payload: 1 }));
       if (!webhook)
         throw ApplicationFailure.create({ type: RENDER_FAILED, message: 'webhook deleted', nonRetryable: true });
       try {

@@ -9,6 +9,7 @@
 import { RecentEntries } from '../cache/recentEntries';
 import { findOwnedById } from '../db/byId';
 import { Webhook } from '../db/webhook';
+import type { DeliveryTrigger } from '../shared/delivery';
 
 /** What an attempt reads of its webhook. */
 export const ATTEMPT_FIELDS = { enabled: 1, urls: 1, headers: 1, secrets: 1 } as const;
@@ -37,11 +38,24 @@ export function keepPlanned(organizationId: string, docs: { _id: unknown }[], no
   for (const doc of docs) kept.set(keyOf(organizationId, String(doc._id)), doc as AttemptWebhook, now);
 }
 
-/** The webhook a plan read less than FRESH_MS ago, if this worker has it. */
+/** Which step of a delivery wants its webhook: only an event's first local step follows its plan. */
+export interface DeliveryStep {
+  trigger?: DeliveryTrigger;
+  isLocal: boolean;
+  first: boolean;
+}
+
+/**
+ * The webhook a plan read less than FRESH_MS ago, if this worker has it and the step runs right
+ * after that plan: an event's first local step. Other triggers (a redelivery, a fire) plan nothing
+ * kept here, and retries must read afresh.
+ */
 export function recentlyPlanned(
+  step: DeliveryStep,
   organizationId: string,
   webhookId: string,
   now = Date.now(),
 ): AttemptWebhook | undefined {
+  if (step.trigger !== 'event' || !step.isLocal || !step.first) return undefined;
   return kept.get(keyOf(organizationId, webhookId), FRESH_MS, now);
 }
