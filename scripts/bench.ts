@@ -164,6 +164,18 @@ function spawnChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildP
   return child;
 }
 
+/** From the API's /metrics: its refusals of event posts by reason, and how many runs started eagerly. */
+async function admissionFigures(api: string): Promise<{ refused: string; eager: string }> {
+  const text = await (await fetch(`${api}/metrics`)).text();
+  const counts = [...text.matchAll(/^hookrelay_requests_refused_total\{route="events",reason="(\w+)"\} (\d+)/gm)];
+  const started = (eager: string) =>
+    Number(text.match(new RegExp(`^hookrelay_event_runs_started_total\\{eager="${eager}"\\} (\\d+)`, 'm'))?.[1] ?? 0);
+  return {
+    refused: counts.map(([, reason, n]) => `${reason} ${n}`).join(', '),
+    eager: `${started('yes')} of ${started('yes') + started('no')}`,
+  };
+}
+
 async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -352,6 +364,13 @@ async function main() {
     const retried = attempts.filter((a) => a.attempt > 1).length;
     const errors = [...new Set(attempts.filter((a) => a.error).map((a) => a.error))].slice(0, 3);
     const acceptSeconds = (a1 - a0) / 1000;
+    // Deliveries per 5 s of the run: a dip shows the queue running dry (or a stall).
+    const perWindow: number[] = [];
+    for (const r of receipts) {
+      const w = Math.floor((r.at - a0) / 5000);
+      perWindow[w] = (perWindow[w] ?? 0) + 1;
+    }
+    const refusals = await admissionFigures(api);
     const deliverSeconds = (lastReceipt - a0) / 1000;
     const lost = expected - latencies.length;
     const delivered = Math.max(1, latencies.length);
@@ -368,6 +387,9 @@ async function main() {
         `  events accepted        ${acceptedAt.size} (${rejected} rejected, ${reposts} posts repeated after a 5xx) in ${fmt(acceptSeconds, 1)} s = ${fmt(acceptedAt.size / acceptSeconds)} events/s`,
         `  deliveries received    ${latencies.length} of ${expected} in ${fmt(deliverSeconds, 1)} s = ${fmt(latencies.length / deliverSeconds)} deliveries/s`,
         `  accept→receipt         p50 ${fmt(percentile(latencies, 50))} ms, p95 ${fmt(percentile(latencies, 95))} ms, p99 ${fmt(percentile(latencies, 99))} ms`,
+        `  deliveries per 5 s     ${Array.from(perWindow, (n) => n ?? 0).join(' ')}`,
+        `  503s by reason         ${refusals.refused || 'none'}`,
+        `  runs started eagerly   ${refusals.eager}`,
         `  lost deliveries        ${lost}`,
         `  duplicated deliveries  ${duplicates}`,
         `  attempts logged        ${attempts.length} (${retried} retries${errors.length ? `; errors: ${errors.join(' | ')}` : ''})`,

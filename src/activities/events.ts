@@ -62,7 +62,7 @@ export function eventActivities(deps: { config: Config; eventLag?: EventLag }) {
   return {
     /** The first step of an event's run: record it, then plan (see recordEvent). */
     async recordAndPlanEvent(input: RecordEventInput): Promise<EventPlan> {
-      if (input.acceptedAt !== undefined) deps.eventLag?.record(input.acceptedAt);
+      if (input.acceptedAt !== undefined) deps.eventLag?.record(input.acceptedAt, input.workflowId);
       if (!(await recordEvent(input))) return { repeat: true, webhooks: [], retry: null };
       const plan = await planEventDeliveries(input.organizationId, input.envelope.event.type, deps.config);
       return { repeat: false, ...plan };

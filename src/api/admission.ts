@@ -4,7 +4,7 @@
  * REQUEST_DEADLINE_MS is answered 503 then, whatever it still waits for (a frozen store, a slow
  * Temporal), and its late answer is dropped. While more than MAX_EVENT_BACKLOG events wait for a
  * worker, or this process's worker starts on accepted events more than MAX_EVENT_LAG_MS after
- * acceptance, event posts are refused before their body is read, with a Retry-After that grows
+ * acceptance and would start on a new one later than that too, event posts are refused before their body is read, with a Retry-After that grows
  * with the events waiting at producers (./retryAdvice.ts). All carry Retry-After, so producers
  * back off, and a repost of an event is safe. Event posts and the other routes have separate
  * bounds, so a storm of events never starves reads of the logs.
@@ -58,7 +58,12 @@ export function admissionControl(
         return refuse('backlog', `deliveries are ${behind} events behind; try again shortly`);
       }
       const late = eventLag?.current() ?? 0;
-      if (config.MAX_EVENT_LAG_MS > 0 && late > config.MAX_EVENT_LAG_MS) {
+      // Late now, and an event accepted now would be late too (see src/events/lag.ts).
+      if (
+        config.MAX_EVENT_LAG_MS > 0 &&
+        late > config.MAX_EVENT_LAG_MS &&
+        (eventLag?.expectedWaitMs() ?? 0) > config.MAX_EVENT_LAG_MS
+      ) {
         return refuse('lag', `deliveries start ${late} ms after acceptance; try again shortly`);
       }
     }

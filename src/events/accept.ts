@@ -16,8 +16,9 @@ import { startSearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { eventWorkflowId } from '../shared/workflowIds';
 import type { eventDeliveryWorkflow } from '../workflows';
-import { eventsAccepted, temporalErrors } from '../metrics/registry';
+import { eventRunsStarted, eventsAccepted, temporalErrors } from '../metrics/registry';
 import { EagerStartGate } from './eagerGate';
+import type { EventLag } from './lag';
 import type { ParsedEnvelope } from './schema';
 
 export interface Accepted {
@@ -32,6 +33,8 @@ export interface IngestDeps {
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>;
   /** A worker shares this client's connection: the first workflow task can come straight back. */
   eagerStart?: boolean;
+  /** That worker's lag: an accepted event waits there until its run's first step. */
+  eventLag?: EventLag;
 }
 
 const WORKFLOW_TASK_TIMEOUT = '30s';
@@ -57,6 +60,8 @@ export async function acceptEvent(deps: IngestDeps, organizationId: string, pars
   const workflowId = eventWorkflowId(organizationId, eventId);
   refuseIfAnsweredAtDeadline();
   const startedAt = Date.now();
+  // Counted before the call: an eager first step can run before the start's answer is read.
+  deps.eventLag?.accepting(workflowId, startedAt);
   try {
     const input: EventWorkflowInput = { organizationId, envelope, acceptedAt: Date.now() };
     // Bounded: unbounded, the client retries an unreachable server for some 20 s while the
@@ -80,8 +85,10 @@ export async function acceptEvent(deps: IngestDeps, organizationId: string, pars
       )
       .finally(() => eagerGate.ended(startedAt));
     eventsAccepted.inc({ event_type: envelope.event.type, duplicate: 'no' });
+    eventRunsStarted.inc({ eager: handle.eagerlyStarted ? 'yes' : 'no' });
     return { event_id: eventId, workflow_id: workflowId, run_id: handle.firstExecutionRunId, duplicate: false };
   } catch (err) {
+    deps.eventLag?.notAccepted(workflowId);
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
       temporalErrors.inc({ operation: 'start_workflow' });
       throw err;

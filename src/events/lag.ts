@@ -5,17 +5,54 @@
  * taken is then delivered within about that long, and once a storm ends latency is back to
  * normal within about that long too, instead of after the whole backlog the storm left.
  *
+ * That reading looks back: it is the wait of events accepted a while ago. Once it is past the
+ * limit, every event still queued was accepted while the queue was long, so it stays past the
+ * limit until the queue is empty, and refusing until then let the queue run dry while refused
+ * producers waited out their Retry-After (a burst of 5,000 on 2 cores: the CPU fell to 1.4 cores
+ * every 15-20 s). So the API also reads the wait ahead: the events it accepted that have not
+ * started yet, over the rate they start at (`expectedWaitMs`), and refuses only while both are
+ * past the limit. The queue then stays about MAX_EVENT_LAG_MS long instead of running dry.
+ *
  * A reading stands for READING_FRESH_MS only: once the backlog has drained no run plans anything,
  * and stale readings must not keep refusing events.
  */
 const READING_FRESH_MS = 1000;
+/** The start rate is counted over this long. */
+const RATE_WINDOW_MS = 2000;
+/**
+ * An accepted event not started in this process after this long is no longer counted as waiting
+ * here: another worker took it (several API+worker processes share a task queue), or its start
+ * failed without saying so. Its lateness still shows in the lag reading of whoever starts it.
+ */
+const FORGET_AFTER_MS = 60_000;
 
 export class EventLag {
   private peakMs = 0;
   private peakAt = 0;
+  /** Accepted here and not yet started, by workflow id: when each was accepted (insertion order). */
+  private readonly waiting = new Map<string, number>();
+  /** When this process's runs took their first step, within the last RATE_WINDOW_MS. */
+  private readonly starts: number[] = [];
+
+  /** An event's start is being asked of Temporal now: it waits until its run's first step. */
+  accepting(workflowId: string, now = Date.now()): void {
+    this.waiting.set(workflowId, now);
+    for (const [id, at] of this.waiting) {
+      if (now - at < FORGET_AFTER_MS) break;
+      this.waiting.delete(id);
+    }
+  }
+
+  /** The start was refused or failed: nothing waits for it here. */
+  notAccepted(workflowId: string): void {
+    this.waiting.delete(workflowId);
+  }
 
   /** The run of an event accepted at `acceptedAt` (epoch ms) is taking its first step now. */
-  record(acceptedAt: number, now = Date.now()): void {
+  record(acceptedAt: number, workflowId?: string, now = Date.now()): void {
+    if (workflowId !== undefined) this.waiting.delete(workflowId);
+    this.starts.push(now);
+    this.dropOldStarts(now);
     const lag = Math.max(0, now - acceptedAt);
     // The peak of the last second: one event started on at once (a free slot took it eagerly)
     // does not hide the backlog behind it.
@@ -28,5 +65,19 @@ export class EventLag {
   /** The highest lag in ms recorded within the last second, or 0 when there is none. */
   current(now = Date.now()): number {
     return now - this.peakAt < READING_FRESH_MS ? this.peakMs : 0;
+  }
+
+  /** About how long an event accepted now would wait for its first step: Infinity when none start. */
+  expectedWaitMs(now = Date.now()): number {
+    if (this.waiting.size === 0) return 0;
+    this.dropOldStarts(now);
+    if (this.starts.length === 0) return Infinity;
+    return (this.waiting.size * RATE_WINDOW_MS) / this.starts.length;
+  }
+
+  private dropOldStarts(now: number): void {
+    let old = 0;
+    while (old < this.starts.length && now - this.starts[old] >= RATE_WINDOW_MS) old++;
+    if (old) this.starts.splice(0, old);
   }
 }

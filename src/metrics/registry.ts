@@ -22,6 +22,15 @@ export const eventsAccepted = new Counter({
   registers: [metricsRegistry],
 });
 
+export const eventRunsStarted = new Counter({
+  name: 'hookrelay_event_runs_started_total',
+  help:
+    "Event runs this process started, by whether the run's first task came straight back to its worker " +
+    '(eager: yes) or went through the task queue',
+  labelNames: ['eager'] as const,
+  registers: [metricsRegistry],
+});
+
 export const deliveryAttempts = new Counter({
   name: 'hookrelay_delivery_attempts_total',
   help: 'HTTP delivery attempts (test sends included), by logged outcome and the status class of the answer (none: no answer)',

@@ -1,7 +1,6 @@
 import { Router } from 'express';
-import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
-import { acceptEvent } from '../../events/accept';
+import { acceptEvent, type IngestDeps } from '../../events/accept';
 import { eventEnvelopeSchema } from '../../events/schema';
 import { sampleEvent } from '../../payloads/samples';
 import { authOf, requireAuth } from '../auth';
@@ -10,7 +9,7 @@ import type { ApiOperation } from '../../openapi/operation';
 import { acceptedEventSchema, dataOf } from '../../openapi/responses';
 
 /** `POST /v3/events`: an event producer hands over one v2 envelope; 202 once it is durable. */
-export function eventRoutes(deps: { temporal: Client; config: Config; eagerStart?: boolean }): Router {
+export function eventRoutes(deps: IngestDeps & { config: Config }): Router {
   const router = Router();
   router.post('/v3/events', requireAuth, async (req, res) => {
     const parsed = eventEnvelopeSchema.safeParse(req.body);
