@@ -6,7 +6,14 @@ import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker, DefaultLogger, type TelemetryOptions } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Runtime,
+  Worker,
+  DefaultLogger,
+  type TelemetryOptions,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import { loadConfig, type Config } from '../../src/config';
@@ -96,11 +103,15 @@ export function installTestRuntime(telemetryOptions?: TelemetryOptions): void {
 }
 
 /** A worker on the harness's task queue, running until stop(). */
-export async function startWorker(config: Config, shared: { eventLag?: EventLag } = {}): Promise<RunningWorker> {
+export async function startWorker(
+  config: Config,
+  shared: { eventLag?: EventLag; slots?: Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions'> } = {},
+): Promise<RunningWorker> {
   installTestRuntime();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     ...workerOptions(config),
+    ...shared.slots,
     connection,
     activities: createActivities({ config, logger: createLogger('worker', 'error'), eventLag: shared.eventLag }),
   });

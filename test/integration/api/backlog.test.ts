@@ -81,7 +81,8 @@ test("when the worker sharing the API's process starts on accepted events later 
     await until(async () => eventLag.current() === 0, 5000, 'the lag reading to go stale');
     await postMany(200);
     await new Promise((r) => setTimeout(r, 3500));
-    worker = await startWorker(config, { eventLag });
+    // Two workflow-task slots: it clears them over seconds, however idle the machine.
+    worker = await startWorker(config, { eventLag, slots: { maxConcurrentWorkflowTaskExecutions: 2 } });
     try {
       const refused = await until(
         async () => {
