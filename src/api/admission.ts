@@ -4,10 +4,11 @@
  * REQUEST_DEADLINE_MS is answered 503 then, whatever it still waits for (a frozen store, a slow
  * Temporal), and its late answer is dropped. While more than MAX_EVENT_BACKLOG events wait for a
  * worker, or this process's worker starts on accepted events more than MAX_EVENT_LAG_MS after
- * acceptance and would start on a new one later than that too, event posts are refused before their body is read, with a Retry-After that grows
- * with the events waiting at producers (./retryAdvice.ts). All carry Retry-After, so producers
- * back off, and a repost of an event is safe. Event posts and the other routes have separate
- * bounds, so a storm of events never starves reads of the logs.
+ * acceptance and would start on a new one later than that too, event posts are refused before
+ * their body is read, with a Retry-After that grows with the events waiting at producers
+ * (./retryAdvice.ts). All carry Retry-After, so producers back off, and a repost of an event is
+ * safe. Event posts and the other routes have separate bounds, so a storm of events never starves
+ * reads of the logs.
  */
 import type { RequestHandler, Response } from 'express';
 import type { Config } from '../config';
