@@ -41,6 +41,12 @@ const WORKFLOW_TASK_TIMEOUT = '30s';
 
 /** How long starting a workflow may take before the post answers 503 (under REQUEST_DEADLINE_MS). */
 const START_DEADLINE_MS = 2000;
+/**
+ * An eager start is not given up as soon: its first task comes back in the answer, and an answer
+ * no one reads leaves the run waiting out its task timeout (30 s). The post is answered 503 at its
+ * own deadline all the same; the start goes on, and the producer's repost finds it made.
+ */
+const EAGER_START_DEADLINE_MS = 10_000;
 
 /** This process's eager starts (see EagerStartGate). */
 const eagerGate = new EagerStartGate();
@@ -60,6 +66,8 @@ export async function acceptEvent(deps: IngestDeps, organizationId: string, pars
   const workflowId = eventWorkflowId(organizationId, eventId);
   refuseIfAnsweredAtDeadline();
   const startedAt = Date.now();
+  const eager = deps.eagerStart === true && eagerGate.allows(startedAt);
+  const startEnded = eagerGate.track(startedAt);
   // Counted before the call: an eager first step can run before the start's answer is read.
   deps.eventLag?.accepting(workflowId, startedAt);
   try {
@@ -67,7 +75,7 @@ export async function acceptEvent(deps: IngestDeps, organizationId: string, pars
     // Bounded: unbounded, the client retries an unreachable server for some 20 s while the
     // producer waits.
     const handle = await deps.temporal.connection
-      .withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      .withDeadline(Date.now() + (eager ? EAGER_START_DEADLINE_MS : START_DEADLINE_MS), () =>
         deps.temporal.workflow.start<typeof eventDeliveryWorkflow>('eventDeliveryWorkflow', {
           taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
           workflowId,
@@ -75,7 +83,7 @@ export async function acceptEvent(deps: IngestDeps, organizationId: string, pars
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           typedSearchAttributes: startSearchAttributes(organizationId, envelope),
           staticSummary: `${envelope.event.type} ${envelope.event.id}`,
-          requestEagerStart: deps.eagerStart && eagerGate.allows(startedAt),
+          requestEagerStart: eager,
           // The first task runs the first attempts as local activities; a stalled store can hold
           // it for many seconds, and a timed-out task is run again, sending those requests twice
           // (measured with the store frozen 15 s: 6.7 % extra copies at 10 s, none at 60 s). The
@@ -83,7 +91,7 @@ export async function acceptEvent(deps: IngestDeps, organizationId: string, pars
           workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
         }),
       )
-      .finally(() => eagerGate.ended(startedAt));
+      .finally(() => startEnded());
     eventsAccepted.inc({ event_type: envelope.event.type, duplicate: 'no' });
     eventRunsStarted.inc({ eager: handle.eagerlyStarted ? 'yes' : 'no' });
     return { event_id: eventId, workflow_id: workflowId, run_id: handle.firstExecutionRunId, duplicate: false };
