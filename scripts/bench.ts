@@ -278,7 +278,16 @@ async function main() {
         seconds: flag('storm-seconds', 60),
         freezeStoreSeconds: flag('freeze-store', 0),
       });
-      console.log(['', ...storm.report, ''].join('\n'));
+      const figures = await admissionFigures(api);
+      console.log(
+        [
+          '',
+          ...storm.report,
+          `  503s by reason         ${figures.refused}`,
+          `  runs started eagerly   ${figures.eager}`,
+          '',
+        ].join('\n'),
+      );
       return storm.ok ? 0 : 1;
     }
 

@@ -9,6 +9,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { DeliveryLog } from '../../src/db/deliveryLog';
+import { StoredEvent } from '../../src/db/event';
 import { FailureMail } from '../../src/db/mail';
 import { deliveryIdOf } from '../../src/delivery/signing';
 import { sampleEvent } from '../../src/payloads/samples';
@@ -161,17 +162,24 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
 
   // By the event's scheduled time: offered→receipt shows the producer's wait too (refusals and
   // reposts), accept→receipt only the service's own backlog.
-  const windows = new Map<number, { offered: number[]; accepted: number[] }>();
+  const windows = new Map<number, { offered: number[]; accepted: number[]; firstStep: number[] }>();
+  // When each run took its first step (it records the event), on the same clock as performance.now().
+  const firstStepAt = new Map<string, number>();
+  for (const e of await StoredEvent.find({ organizationId: o.organizationId }, { eventId: 1, receivedAt: 1 }).lean()) {
+    firstStepAt.set(e.eventId, e.receivedAt.getTime() - performance.timeOrigin);
+  }
   let received = 0;
   for (const [i, { offered, accepted }] of acceptedAt) {
+    const firstStep = firstStepAt.get(`storm-${runId}-${i}`);
     o.webhookIds.forEach((webhookId, j) => {
       const r = o.receipts.get(`${deliveryIdOf(o.organizationId, `storm-${runId}-${i}`, webhookId)} /hook/${j}`);
       if (!r) return;
       received++;
       const w = Math.floor((offered - t0) / 10_000);
-      const window = windows.get(w) ?? { offered: [], accepted: [] };
+      const window = windows.get(w) ?? { offered: [], accepted: [], firstStep: [] };
       window.offered.push(r.at - offered);
       window.accepted.push(r.at - accepted);
+      if (j === 0 && firstStep !== undefined) window.firstStep.push(firstStep - accepted);
       windows.set(w, window);
     });
   }
@@ -194,13 +202,13 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
     `  lost deliveries        ${lost} of ${expected}`,
     `  extra copies           ${extra} (${((100 * extra) / Math.max(1, received)).toFixed(2)} % of deliveries); attempts logged retrying ${retryingRows}`,
     `  reported failed        ${failedRows} log rows, ${mails} failure mails`,
-    `  by 10 s window of the schedule   offered→receipt p50 / p99 ms   accept→receipt p50 / p99 ms`,
+    `  by 10 s window of the schedule   offered→receipt p50 / p99 ms   accept→receipt p50 / p99 ms   accept→first step p50 / p99 ms`,
     ...[...windows]
       .sort((a, b) => a[0] - b[0])
-      .map(([w, { offered, accepted }]) => {
-        const [s, a] = [offered.sort((x, y) => x - y), accepted.sort((x, y) => x - y)];
+      .map(([w, { offered, accepted, firstStep }]) => {
+        const [s, a, f] = [offered, accepted, firstStep].map((xs) => xs.sort((x, y) => x - y));
         const pair = (xs: number[]) => `${fmt(pct(xs, 50)).padStart(7)} / ${fmt(pct(xs, 99)).padStart(7)}`;
-        return `    ${String(w * 10).padStart(4)}–${String(w * 10 + 10).padEnd(4)} s  (${String(s.length).padStart(4)})       ${pair(s)}              ${pair(a)}`;
+        return `    ${String(w * 10).padStart(4)}–${String(w * 10 + 10).padEnd(4)} s  (${String(s.length).padStart(4)})       ${pair(s)}              ${pair(a)}                 ${pair(f)}`;
       }),
   ];
   return { report, ok: lost === 0 && overLimit === 0 && failedRows === 0 && mails === 0 };
