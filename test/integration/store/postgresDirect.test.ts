@@ -109,9 +109,11 @@ describeOnPostgres("reads through the embedded store's PostgreSQL", () => {
           .join('\n');
       const filter = { organizationId: 'org-a', webhookId };
       // The keys come from the index alone, in order: it stops at the page's end (nothing sorted first).
+      // One row past it is allowed: when the planner orders by timestamp from the index and sorts equal
+      // timestamps by _id (Incremental Sort), it reads the next row to close the last group (CI saw 31).
       for (const [query, readsAtMost] of [
-        [finishedRowsQuery(filter, 10, 20), 30],
-        [finishedRowsQuery({ ...filter, outcome: 'failed' }, 0, 20), 20],
+        [finishedRowsQuery(filter, 10, 20), 31],
+        [finishedRowsQuery({ ...filter, outcome: 'failed' }, 0, 20), 21],
         [countFinishedRowsQuery(filter, 100), 101],
       ] as const) {
         const plan = await run(query);
@@ -119,8 +121,8 @@ describeOnPostgres("reads through the embedded store's PostgreSQL", () => {
         // is open in the same PostgreSQL database (FerretDB keeps every test's database there) it
         // cannot, and the planner reads the same index with heap visits instead (seen under load).
         const scanned = /Index (?:Only )?Scan (?:Backward )?using \S+_btree[^\n]*actual time=\S+ rows=(\d+)/.exec(plan);
-        expect(scanned).not.toBeNull();
-        expect(Number(scanned![1])).toBeLessThanOrEqual(readsAtMost);
+        // The plan goes with a failure: the planner's choice is what needs reading then.
+        expect({ rows: scanned ? Number(scanned[1]) <= readsAtMost : false, plan }).toEqual({ rows: true, plan });
       }
       // The page's rows themselves come by _id, each through its index.
       expect(await run(finishedRowsQuery(filter, 10, 20))).toMatch(/Index Scan (Backward )?using \S+__id_/);
