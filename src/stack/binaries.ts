@@ -126,6 +126,20 @@ export async function ensureTemporalCli(): Promise<string> {
   });
 }
 
+/**
+ * tools/temporal-sqlite, which creates the dev server's SQLite file and drops the visibility indexes
+ * nothing here searches by (see its main.go): only for the pinned CLI, whose schema it was built
+ * against. With another `temporal` (HOOKRELAY_TEMPORAL_BIN or on PATH) the server makes its own file.
+ */
+export async function ensureTemporalSqliteTool(): Promise<string | undefined> {
+  if (process.env.HOOKRELAY_TEMPORAL_BIN || onPath('temporal')) return undefined;
+  const srcDir = path.join(repoRoot, 'tools', 'temporal-sqlite');
+  return ensureBuilt(`temporal-sqlite-${sourceHash(srcDir)}`, async (outFile) => {
+    console.error("building the Temporal dev server's SQLite schema tool, first run only, about a minute…");
+    await runGo(['build', '-trimpath', '-ldflags=-s -w', '-o', outFile, '.'], srcDir, {}, 'the SQLite schema tool');
+  });
+}
+
 /** A hash of the Go sources in `srcDir`, so an edit to them builds a new binary. */
 function sourceHash(srcDir: string): string {
   const hash = crypto.createHash('sha256');

@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../shared/searchAttributes';
-import { ensureFerretDb, ensureTemporalCli, findMongod } from './binaries';
+import { ensureFerretDb, ensureTemporalCli, ensureTemporalSqliteTool, findMongod } from './binaries';
 import {
   MISSING_POSTGRES,
   findPostgresBinDir,
@@ -15,6 +16,9 @@ import {
   prepareCluster,
   waitForPostgres,
 } from './postgres';
+
+/** Runs a Go tool to its end; its stderr is in the error when it fails. */
+const execFileAsync = promisify(execFile);
 
 /**
  * The embedded stack: the Temporal dev server (SQLite file, Web UI) and a MongoDB-compatible store
@@ -162,8 +166,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const sqlite = (options.store?.backend ?? process.env.HOOKRELAY_EMBEDDED_STORE) === 'sqlite';
   const pgBinDir = options.store && !mongod && !sqlite ? findPostgresBinDir() : undefined;
   if (options.store && !mongod && !sqlite && !pgBinDir) throw new Error(MISSING_POSTGRES);
-  const [temporalBin, ferretBin] = await Promise.all([
+  const [temporalBin, temporalSqliteTool, ferretBin] = await Promise.all([
     options.temporal ? ensureTemporalCli() : undefined,
+    options.temporal ? ensureTemporalSqliteTool() : undefined,
     options.store && !mongod ? ensureFerretDb() : undefined,
   ]);
 
@@ -183,6 +188,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const waits: Promise<void>[] = [];
     if (options.temporal) {
       const { port, uiPort } = options.temporal;
+      const temporalDb = path.join(options.dataDir, 'temporal.sqlite');
+      if (temporalSqliteTool) await execFileAsync(temporalSqliteTool, [temporalDb]);
       const temporal = startProcess(
         'temporal',
         temporalBin!,
@@ -196,7 +203,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           '--ui-port',
           String(uiPort),
           '--db-filename',
-          path.join(options.dataDir, 'temporal.sqlite'),
+          temporalDb,
           '--log-level',
           'warn',
           '--dynamic-config-value',
