@@ -21,6 +21,16 @@ import {
 const execFileAsync = promisify(execFile);
 
 /**
+ * tools/temporal-sqlite only saves the dev server work: when it cannot be built or run, the server
+ * makes (or keeps) its file with every index, and says so.
+ */
+function skipSqliteTool(err: unknown, log: (line: string) => void): undefined {
+  const reason = err instanceof Error ? ((err as { stderr?: string }).stderr || err.message).trim() : String(err);
+  log(`stack: Temporal's SQLite file keeps all its visibility indexes: ${reason}`);
+  return undefined;
+}
+
+/**
  * The embedded stack: the Temporal dev server (SQLite file, Web UI) and a MongoDB-compatible store
  * (FerretDB on a private PostgreSQL cluster, or a `mongod` on PATH; FerretDB on SQLite files when
  * HOOKRELAY_EMBEDDED_STORE=sqlite), on 127.0.0.1, with their state under `dataDir`.
@@ -168,7 +178,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   if (options.store && !mongod && !sqlite && !pgBinDir) throw new Error(MISSING_POSTGRES);
   const [temporalBin, temporalSqliteTool, ferretBin] = await Promise.all([
     options.temporal ? ensureTemporalCli() : undefined,
-    options.temporal ? ensureTemporalSqliteTool() : undefined,
+    options.temporal ? ensureTemporalSqliteTool().catch((err: unknown) => skipSqliteTool(err, log)) : undefined,
     options.store && !mongod ? ensureFerretDb() : undefined,
   ]);
 
@@ -189,7 +199,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     if (options.temporal) {
       const { port, uiPort } = options.temporal;
       const temporalDb = path.join(options.dataDir, 'temporal.sqlite');
-      if (temporalSqliteTool) await execFileAsync(temporalSqliteTool, [temporalDb]);
+      if (temporalSqliteTool)
+        await execFileAsync(temporalSqliteTool, [temporalDb]).catch((err) => skipSqliteTool(err, log));
       const temporal = startProcess(
         'temporal',
         temporalBin!,

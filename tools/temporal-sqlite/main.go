@@ -41,17 +41,37 @@ var unusedIndexes = []string{
 
 func run(file string) error {
 	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
-		conf := config.SQL{
-			PluginName:        sqliteplugin.PluginName,
-			DatabaseName:      file,
-			ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"},
-		}
-		if err := sqliteschema.SetupSchema(&conf); err != nil {
-			return fmt.Errorf("creating the schema: %w", err)
-		}
+		return create(file)
 	} else if err != nil {
 		return err
 	}
+	return dropUnusedIndexes(file)
+}
+
+// create makes the schema beside file and moves it into place only when whole: the dev server
+// makes no schema for a file that exists, so a half-made one must never be there.
+func create(file string) error {
+	tmp := file + ".new"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	conf := config.SQL{
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: tmp,
+		// A rollback journal, not a write-ahead log: every transaction is in the file itself when
+		// it is moved (the dev server turns the log on when it opens the file).
+		ConnectAttributes: map[string]string{"mode": "rwc"},
+	}
+	if err := sqliteschema.SetupSchema(&conf); err != nil {
+		return fmt.Errorf("creating the schema: %w", err)
+	}
+	if err := dropUnusedIndexes(tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, file)
+}
+
+func dropUnusedIndexes(file string) error {
 	db, err := open(file)
 	if err != nil {
 		return err
