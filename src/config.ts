@@ -111,7 +111,7 @@ const schema = z.object({
    * Where the API and a worker share a process (npm start): new events are refused (503) while the
    * worker starts on accepted ones more than this many ms after acceptance; 0: no bound.
    */
-  MAX_EVENT_LAG_MS: int(2000, 0),
+  MAX_EVENT_LAG_MS: int(1000, 0),
   /**
    * A request not answered by then is answered 503 with Retry-After, well under a producer's usual
    * 5 s timeout: a saturated process fires the deadline late (storm on a slow 2-core machine: 210
