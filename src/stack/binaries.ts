@@ -103,9 +103,12 @@ async function ensureBuilt(name: string, build: (outFile: string) => Promise<voi
   }
 }
 
-/** The Temporal CLI (`temporal server start-dev`): a `temporal` on PATH, else the pinned build. */
+/** A Temporal CLI of the user's own: HOOKRELAY_TEMPORAL_BIN, else a `temporal` on PATH. */
+const ownTemporalCli = () => process.env.HOOKRELAY_TEMPORAL_BIN || onPath('temporal');
+
+/** The Temporal CLI (`temporal server start-dev`): the user's own, else the pinned build. */
 export async function ensureTemporalCli(): Promise<string> {
-  const existing = process.env.HOOKRELAY_TEMPORAL_BIN || onPath('temporal');
+  const existing = ownTemporalCli();
   if (existing) return existing;
   return ensureBuilt(`temporal-${TEMPORAL_CLI_VERSION}`, async (outFile) => {
     console.error(
@@ -132,7 +135,7 @@ export async function ensureTemporalCli(): Promise<string> {
  * against. With another `temporal` (HOOKRELAY_TEMPORAL_BIN or on PATH) the server makes its own file.
  */
 export async function ensureTemporalSqliteTool(): Promise<string | undefined> {
-  if (process.env.HOOKRELAY_TEMPORAL_BIN || onPath('temporal')) return undefined;
+  if (ownTemporalCli()) return undefined;
   const srcDir = path.join(repoRoot, 'tools', 'temporal-sqlite');
   return ensureBuilt(`temporal-sqlite-${sourceHash(srcDir)}`, async (outFile) => {
     console.error("building the Temporal dev server's SQLite schema tool, first run only, about a minute…");
