@@ -1,6 +1,5 @@
 import type { Config } from '../config';
-import { isDuplicateKey } from '../db/errors';
-import { StoredEvent, eventKey } from '../db/event';
+import { StoredEvent, eventKey, insertEventRecord } from '../db/event';
 import { withStoreRetry } from '../db/storeRetry';
 import { incidentOfEvent } from '../shared/incident';
 import type { EventLag } from '../events/lag';
@@ -22,27 +21,22 @@ const LEGACY_RECORD_SAME_RUN_MS = 60 * 60 * 1000;
  */
 async function recordEvent(input: RecordEventInput): Promise<boolean> {
   const { organizationId, envelope, runId } = input;
-  const _id = eventKey(organizationId, envelope.event.id);
   const incident = incidentOfEvent(envelope);
-  try {
-    await withStoreRetry(() =>
-      StoredEvent.create({
-        _id,
-        organizationId,
-        eventId: envelope.event.id,
-        eventType: envelope.event.type,
-        incidentId: typeof incident?.id === 'string' ? incident.id : null,
-        eventAt: new Date(Date.parse(envelope.event.timestamp)),
-        body: JSON.stringify(envelope),
-        workflowId: input.workflowId,
-        runId,
-        receivedAt: new Date(),
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-  }
+  const outcome = await withStoreRetry(() =>
+    insertEventRecord({
+      organizationId,
+      eventId: envelope.event.id,
+      eventType: envelope.event.type,
+      incidentId: typeof incident?.id === 'string' ? incident.id : null,
+      eventAt: new Date(Date.parse(envelope.event.timestamp)),
+      body: JSON.stringify(envelope),
+      workflowId: input.workflowId,
+      runId,
+      receivedAt: new Date(),
+    }),
+  );
+  if (outcome === 'inserted') return true;
+  const _id = eventKey(organizationId, envelope.event.id);
   const earlier = await withStoreRetry(() => StoredEvent.findById(_id, { runId: 1, receivedAt: 1 }).lean());
   if (!earlier) return true; // deleted by retention in between: as good as new
   if (earlier.runId) return earlier.runId === runId;

@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
+import type { Collection } from 'mongodb';
 import { Schema, Types, model, type InferSchemaType } from 'mongoose';
+import { GroupInserter, type InsertOutcome } from './groupInsert';
 
 /**
  * One row per HTTP attempt, written once when the attempt ends (insert-only: the embedded
@@ -88,6 +90,69 @@ export function deliveryLogKeys(
 
 export type DeliveryLogFields = InferSchemaType<typeof deliveryLogSchema>;
 export const DeliveryLog = model('DeliveryLog', deliveryLogSchema);
+
+/** What an attempt's log row is written from; the rest are the schema's defaults. */
+export interface LogRowInput {
+  organizationId: string;
+  webhookId: string;
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  url: string;
+  method: string;
+  attempt: number;
+  maxAttempts: number;
+  trigger: DeliveryLogFields['trigger'];
+  round?: string | null;
+  workflowId?: string | null;
+  outcome: DeliveryLogFields['outcome'];
+  status?: number | null;
+  error?: string | null;
+  durationMs?: number | null;
+  requestHeaders?: readonly { name?: string | null; value?: string | null }[];
+  requestBody?: string;
+  responseBody?: string | null;
+  test: boolean;
+  timestamp: Date;
+}
+
+/**
+ * The complete document mongoose would store for this row (defaults, bucket keys, derived id),
+ * built without a mongoose document: rows are written through the driver (insertLogRow).
+ * test/integration/store/groupInsert.test.ts holds it equal to mongoose's.
+ */
+export function deliveryLogRow(row: LogRowInput) {
+  return {
+    _id: attemptLogId(row.deliveryId, row.url, row.attempt, row.round),
+    organizationId: row.organizationId,
+    webhookId: row.webhookId,
+    deliveryId: row.deliveryId,
+    eventId: row.eventId,
+    eventType: row.eventType,
+    url: row.url,
+    method: row.method,
+    attempt: row.attempt,
+    maxAttempts: row.maxAttempts,
+    requestHeaders: (row.requestHeaders ?? []).map(({ name, value }) => ({ name, value })),
+    requestBody: row.requestBody ?? '',
+    workflowId: row.workflowId ?? null,
+    ...(row.round ? { round: row.round } : {}),
+    timestamp: row.timestamp,
+    outcome: row.outcome,
+    status: row.status ?? null,
+    error: row.error ?? null,
+    durationMs: row.durationMs ?? null,
+    responseBody: row.responseBody ?? null,
+    trigger: row.trigger,
+    test: row.test,
+    ...deliveryLogKeys(row.webhookId, row.timestamp),
+  };
+}
+
+const logRows = new GroupInserter(() => DeliveryLog.collection as unknown as Collection);
+
+/** Writes an attempt's log row once: a second write of the same attempt finds its id taken (`duplicate`). */
+export const insertLogRow = (row: LogRowInput): Promise<InsertOutcome> => logRows.insert(deliveryLogRow(row));
 
 /**
  * The log row id of one attempt: derived, so a retried write or a late cleanup cannot add a second.

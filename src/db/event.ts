@@ -1,5 +1,7 @@
+import type { Collection } from 'mongodb';
 import { Schema, model } from 'mongoose';
 import { periodOf } from './deliveryLog';
+import { GroupInserter, type InsertOutcome } from './groupInsert';
 
 /**
  * Every accepted event, written once by its workflow's first step and never updated. `_id` is
@@ -42,3 +44,30 @@ eventSchema.pre('validate', function () {
 export const StoredEvent = model('Event', eventSchema);
 
 export const eventKey = (organizationId: string, eventId: string): string => `${organizationId}:${eventId}`;
+
+export interface EventRecordInput {
+  organizationId: string;
+  eventId: string;
+  eventType: string;
+  incidentId: string | null;
+  eventAt: Date;
+  body: string;
+  workflowId: string;
+  runId: string;
+  receivedAt: Date;
+}
+
+/** The complete document mongoose would store for this record, built without a mongoose document. */
+export function eventRecordRow(record: EventRecordInput) {
+  return {
+    _id: eventKey(record.organizationId, record.eventId),
+    ...record,
+    period: periodOf(record.receivedAt),
+  };
+}
+
+const eventRecords = new GroupInserter(() => StoredEvent.collection as unknown as Collection);
+
+/** Writes an event's record; `duplicate` when the event (organization, id) has one already. */
+export const insertEventRecord = (record: EventRecordInput): Promise<InsertOutcome> =>
+  eventRecords.insert(eventRecordRow(record));

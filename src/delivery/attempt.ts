@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config';
 import { isDuplicateKey } from '../db/errors';
-import { AttemptInFlight, DeliveryLog, attemptLogId } from '../db/deliveryLog';
+import { AttemptInFlight, DeliveryLog, insertLogRow, type LogRowInput } from '../db/deliveryLog';
 import type { DeliveryTrigger } from '../shared/delivery';
 import type { AttemptOutcome } from '../shared/types';
 import { sendHttp, type HttpResult } from './http';
@@ -49,14 +49,8 @@ export type AttemptConfig = Pick<
 >;
 
 /** Writes a log row once: a second write of the same attempt (a retry, a late cleanup) is a no-op. */
-async function writeLogRow(
-  row: Record<string, unknown> & { deliveryId: string; url: string; attempt: number; round?: string | null },
-) {
-  await withStoreRetry(() =>
-    DeliveryLog.create({ _id: attemptLogId(row.deliveryId, row.url, row.attempt, row.round), ...row }).catch((err) => {
-      if (!isDuplicateKey(err)) throw err;
-    }),
-  );
+async function writeLogRow(row: LogRowInput) {
+  await withStoreRetry(() => insertLogRow(row));
 }
 
 function logBase(spec: Omit<AttemptSpec, 'extraHeaders' | 'secrets' | 'body'>) {
@@ -206,6 +200,7 @@ export async function closeInterruptedAttempts(
     const { _id, ...fields } = m;
     await writeLogRow({
       ...fields,
+      trigger: fields.trigger as LogRowInput['trigger'],
       outcome: m.attempt < maxAttempts ? 'retrying' : 'failed',
       error: INTERRUPTED,
       test: false,

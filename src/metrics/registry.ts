@@ -85,6 +85,14 @@ export const storeErrors = new Counter({
   registers: [metricsRegistry],
 });
 
+export const groupedInserts = new Histogram({
+  name: 'hookrelay_store_insert_batch_size',
+  help: 'Documents per insert command of the grouped inserts (event records, attempt log rows), by collection: above 1 when inserts queue behind one in flight',
+  labelNames: ['collection'] as const,
+  buckets: [1, 2, 4, 8, 16, 32, 64, 100],
+  registers: [metricsRegistry],
+});
+
 export const temporalErrors = new Counter({
   name: 'hookrelay_temporal_errors_total',
   help: 'Calls to Temporal that failed, by operation (start_workflow, readiness, backlog)',
