@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import { findOwnedById } from '../db/byId';
+import { SharedReads } from '../db/sharedReads';
 import { Webhook } from '../db/webhook';
 import { PLANNED_FIELDS, keepPlanned } from '../delivery/recentWebhooks';
 import { urlTargetOf } from '../delivery/target';
@@ -53,6 +54,9 @@ export function toPlan(doc: PlanDoc): WebhookPlan {
   };
 }
 
+/** Events of one type for one organization, planned at once, share their read (shared, not mutated). */
+const subscribedReads = new SharedReads<PlanDoc[]>();
+
 /**
  * The organization's enabled automatic webhooks subscribed to this event type (v2 by its
  * `event.type`, v1 by the v1 name of the four incident events), without secrets, header values,
@@ -67,12 +71,14 @@ export async function planEventDeliveries(
   const v1Type = v1EventTypeFor(eventType);
   const bySubscription: Record<string, unknown>[] = [{ version: 'v2', 'triggers.event_type': eventType }];
   if (v1Type) bySubscription.push({ version: 'v1', 'triggers.event_type': v1Type });
-  const docs = await Webhook.find(
-    { organizationId, enabled: true, trigger_type: 'automatic', $or: bySubscription },
-    { ...PLAN_FIELDS, ...PLANNED_FIELDS },
-  )
-    .sort({ _id: 1 })
-    .lean();
+  const docs = await subscribedReads.read(`${organizationId}\n${eventType}`, () =>
+    Webhook.find(
+      { organizationId, enabled: true, trigger_type: 'automatic', $or: bySubscription },
+      { ...PLAN_FIELDS, ...PLANNED_FIELDS },
+    )
+      .sort({ _id: 1 })
+      .lean(),
+  );
   // The first attempts and renders of this event take these instead of reading them again.
   keepPlanned(organizationId, docs);
   const webhooks = docs.map((d) => toPlan(d as PlanDoc)).filter((w) => w.targets.length > 0);
