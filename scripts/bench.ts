@@ -164,15 +164,28 @@ function spawnChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildP
   return child;
 }
 
-/** From the API's /metrics: its refusals of event posts by reason, and how many runs started eagerly. */
-async function admissionFigures(api: string): Promise<{ refused: string; eager: string }> {
+/**
+ * From the API's /metrics: its refusals of event posts by reason, how many runs started eagerly, and
+ * rows per grouped insert command by collection (src/db/groupInsert.ts).
+ */
+async function admissionFigures(api: string): Promise<{ refused: string; eager: string; insertGroups: string }> {
   const text = await (await fetch(`${api}/metrics`)).text();
   const counts = [...text.matchAll(/^hookrelay_requests_refused_total\{route="events",reason="(\w+)"\} (\d+)/gm)];
   const started = (eager: string) =>
     Number(text.match(new RegExp(`^hookrelay_event_runs_started_total\\{eager="${eager}"\\} (\\d+)`, 'm'))?.[1] ?? 0);
+  const batch = (collection: string, part: 'sum' | 'count') =>
+    Number(
+      text.match(
+        new RegExp(`^hookrelay_store_insert_batch_size_${part}\\{collection="${collection}"\\} (\\d+)`, 'm'),
+      )?.[1] ?? 0,
+    );
+  const collections = [
+    ...new Set([...text.matchAll(/^hookrelay_store_insert_batch_size_count\{collection="(\w+)"\}/gm)].map((m) => m[1])),
+  ];
   return {
     refused: counts.map(([, reason, n]) => `${reason} ${n}`).join(', '),
     eager: `${started('yes')} of ${started('yes') + started('no')}`,
+    insertGroups: collections.map((c) => `${c} ${batch(c, 'sum')} rows in ${batch(c, 'count')} commands`).join(', '),
   };
 }
 
@@ -285,6 +298,7 @@ async function main() {
           ...storm.report,
           `  503s by reason         ${figures.refused}`,
           `  runs started eagerly   ${figures.eager}`,
+          `  grouped inserts        ${figures.insertGroups || 'none'}`,
           '',
         ].join('\n'),
       );
@@ -399,6 +413,7 @@ async function main() {
         `  deliveries per 5 s     ${Array.from(perWindow, (n) => n ?? 0).join(' ')}`,
         `  503s by reason         ${refusals.refused || 'none'}`,
         `  runs started eagerly   ${refusals.eager}`,
+        `  grouped inserts        ${refusals.insertGroups || 'none'}`,
         `  lost deliveries        ${lost}`,
         `  duplicated deliveries  ${duplicates}`,
         `  attempts logged        ${attempts.length} (${retried} retries${errors.length ? `; errors: ${errors.join(' | ')}` : ''})`,
