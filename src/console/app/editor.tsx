@@ -651,7 +651,9 @@ interface ValidateAnswer {
 
 function PayloadStep({ form, set, fieldErrors, catalog, id }: StepProps & { id: string | null }) {
   const [templates, setTemplates] = useState<TemplateSummary[]>([]);
-  const [preview, setPreview] = useState<ValidateAnswer | null>(null);
+  // An answer is shown only while the editor still holds what it rendered, so an answer that lands
+  // late (a re-picked template's code, a slow render) never stands for other text.
+  const [rendered, setRendered] = useState<{ key: string; answer: ValidateAnswer } | null>(null);
   const [previewError, setPreviewError] = useState<unknown>(null);
   const [validating, setValidating] = useState(false);
   const [test, setTest] = useState<TestResult | null>(null);
@@ -659,6 +661,9 @@ function PayloadStep({ form, set, fieldErrors, catalog, id }: StepProps & { id: 
   const [testing, setTesting] = useState(false);
   const firstTrigger = form.triggerType === 'automatic' ? form.triggers[0] : undefined;
   const eventType = firstTrigger ?? (form.version === 'v1' ? 'incident_triggered' : 'incident.triggered');
+  const renderKey = (source: string) => `${form.version}\n${eventType}\n${source}`;
+  const shownSource = form.payloadType === 'standard' ? 'root' : form.customPayload;
+  const preview = rendered?.key === renderKey(shownSource) ? rendered.answer : null;
 
   useEffect(() => {
     api<TemplateSummary[]>('GET', `${WEBHOOKS}/templates`).then(setTemplates, () => setTemplates([]));
@@ -667,17 +672,17 @@ function PayloadStep({ form, set, fieldErrors, catalog, id }: StepProps & { id: 
   const render = async (source: string) => {
     setValidating(true);
     setPreviewError(null);
+    const key = renderKey(source);
     try {
-      setPreview(
-        await api<ValidateAnswer>('POST', `${WEBHOOKS}/payload/validate`, {
-          language: 'jsonnet',
-          custom_payload: source,
-          version: form.version,
-          event_type: eventType,
-        }),
-      );
+      const answer = await api<ValidateAnswer>('POST', `${WEBHOOKS}/payload/validate`, {
+        language: 'jsonnet',
+        custom_payload: source,
+        version: form.version,
+        event_type: eventType,
+      });
+      setRendered({ key, answer });
     } catch (err) {
-      setPreview(null);
+      setRendered(null);
       setPreviewError(err);
     } finally {
       setValidating(false);
@@ -686,7 +691,6 @@ function PayloadStep({ form, set, fieldErrors, catalog, id }: StepProps & { id: 
   // The standard payload is the v2 event itself: rendering `root` shows the sample exactly.
   useEffect(() => {
     if (form.payloadType === 'standard') void render('root');
-    else setPreview(null);
   }, [form.payloadType, eventType, form.version]);
 
   const pickTemplate = async (slug: string) => {
@@ -694,7 +698,6 @@ function PayloadStep({ form, set, fieldErrors, catalog, id }: StepProps & { id: 
     try {
       const t = await api<{ 'template-code': string }>('GET', `${WEBHOOKS}/templates/${slug}`);
       set({ templateSlug: slug, customPayload: t['template-code'] });
-      setPreview(null);
     } catch (err) {
       setPreviewError(err);
     }

@@ -97,13 +97,25 @@ describeInBrowser('console: an automatic webhook from creation to deletion', () 
     expect(await page.locator('.gutter .error-line').textContent()).toBe('3');
     expect(await page.locator('#wh-template-status').textContent()).toMatch(/Line 3, column \d+/);
     await shot(page, '05-payload-broken-template');
+    // Picking the template again puts its code back once its answer lands.
     await page.getByLabel('Start from a template').selectOption('compact-incident');
-    await editor.fill(good);
+    await page.waitForFunction(
+      (code) => (globalThis as any).document.getElementById('wh-custom-payload')?.value === code,
+      good,
+    );
     await page.getByRole('button', { name: 'Validate' }).click();
     // The preview is rendered by the Jsonnet evaluator, which the full suite's template tests keep
-    // busy at times (a CI run waited past 10 s): a generous wait, not a speed check.
-    await page.getByLabel('Rendered preview').waitFor({ timeout: 45_000 });
+    // busy at times (a CI run waited past 10 s): a generous wait, not a speed check. An error banner
+    // instead ends the wait with its message.
+    const banner = page.getByRole('alert');
+    await page.getByLabel('Rendered preview').or(banner).first().waitFor({ timeout: 45_000 });
+    expect(await banner.allTextContents()).toEqual([]);
     expect(await page.getByLabel('Rendered preview').textContent()).toContain('"incident"');
+    // The preview stands only for the text it rendered: an edit hides it, undoing the edit shows it.
+    await editor.fill(`${good}\n`);
+    await page.getByLabel('Rendered preview').waitFor({ state: 'detached' });
+    await editor.fill(good);
+    await page.getByLabel('Rendered preview').waitFor();
 
     // Test send of the unsaved config: one real request to the receiver.
     await page.getByRole('button', { name: 'Test Webhook' }).click();
