@@ -113,6 +113,13 @@ const schema = z.object({
    */
   MAX_EVENT_LAG_MS: int(1000, 0),
   /**
+   * Eager starts take a free workflow slot at once, ahead of runs already waiting in the task
+   * queue: in a storm those wait seconds (the p99 tail). Above 0: while an event accepted here has
+   * waited this many ms for its first step, new events start through the queue, behind it. Shorter
+   * storm tails for less burst throughput (README, Benchmarks); 0: always eager where possible.
+   */
+  EAGER_START_QUEUE_WAIT_MS: int(0, 0),
+  /**
    * A request not answered by then is answered 503 with Retry-After, well under a producer's usual
    * 5 s timeout: a saturated process fires the deadline late (storm on a slow 2-core machine: 210
    * of 26,604 answers past 5 s at 4,000 ms, 24 of 12,821 at 2,500 ms).

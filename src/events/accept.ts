@@ -30,7 +30,7 @@ export interface Accepted {
 
 export interface IngestDeps {
   temporal: Client;
-  config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>;
+  config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'EAGER_START_QUEUE_WAIT_MS'>;
   /** A worker shares this client's connection: the first workflow task can come straight back. */
   eagerStart?: boolean;
   /** That worker's lag: an accepted event waits there until its run's first step. */
@@ -66,7 +66,9 @@ export async function acceptEvent(deps: IngestDeps, organizationId: string, pars
   const workflowId = eventWorkflowId(organizationId, eventId);
   refuseIfAnsweredAtDeadline();
   const startedAt = Date.now();
-  const eager = deps.eagerStart === true && eagerGate.allows(startedAt);
+  const queueWaitLimit = deps.config.EAGER_START_QUEUE_WAIT_MS;
+  const runsWaitInQueue = queueWaitLimit > 0 && (deps.eventLag?.oldestWaitMs(startedAt) ?? 0) > queueWaitLimit;
+  const eager = deps.eagerStart === true && eagerGate.allows(startedAt) && !runsWaitInQueue;
   const startEnded = eagerGate.track(startedAt);
   // Counted before the call: an eager first step can run before the start's answer is read.
   deps.eventLag?.accepting(workflowId, startedAt);

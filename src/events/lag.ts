@@ -67,6 +67,12 @@ export class EventLag {
     return now - this.peakAt < READING_FRESH_MS ? this.peakMs : 0;
   }
 
+  /** How long the oldest accepted event still waiting here for its first step has waited, in ms. */
+  oldestWaitMs(now = Date.now()): number {
+    for (const acceptedAt of this.waiting.values()) return now - acceptedAt;
+    return 0;
+  }
+
   /** About how long an event accepted now would wait for its first step: Infinity when none start. */
   expectedWaitMs(now = Date.now()): number {
     if (this.waiting.size === 0) return 0;

@@ -29,4 +29,16 @@ describe('EventLag', () => {
     lag.record(61_000, 'later', 61_500);
     expect(lag.expectedWaitMs(61_600)).toBe(0);
   });
+
+  test('says how long the oldest event still waiting has waited', () => {
+    const lag = new EventLag();
+    expect(lag.oldestWaitMs(5_000)).toBe(0);
+    lag.accepting('a', 1_000);
+    lag.accepting('b', 2_000);
+    expect(lag.oldestWaitMs(2_500)).toBe(1_500);
+    lag.record(1_000, 'a', 2_600); // started: the next one is now the oldest
+    expect(lag.oldestWaitMs(3_000)).toBe(1_000);
+    lag.notAccepted('b');
+    expect(lag.oldestWaitMs(3_000)).toBe(0);
+  });
 });
