@@ -117,6 +117,8 @@ const schema = z.object({
    * queue: in a storm those wait seconds (the p99 tail). Above 0: while an event accepted here has
    * waited this many ms for its first step, new events start through the queue, behind it. Shorter
    * storm tails for less burst throughput (README, Benchmarks); 0: always eager where possible.
+   * With several processes on one task queue, an event another one's worker took counts as waiting
+   * here for a minute (src/events/lag.ts): meant for the one-process embedded default.
    */
   EAGER_START_QUEUE_WAIT_MS: int(0, 0),
   /**
