@@ -56,6 +56,7 @@ describe('admission control and deadlines', () => {
       } finally {
         proxy.thaw();
         await h.close();
+        proxy.cut(); // its listening socket would keep the test process alive
       }
     },
   );
