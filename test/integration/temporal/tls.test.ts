@@ -162,6 +162,9 @@ describe('Temporal over TLS (src/temporal/client.ts)', () => {
       key: fs.readFileSync(p('server.key')),
       cert: fs.readFileSync(p('server.pem')),
     });
+    // server.close() leaves open sessions alone: track them to end them, or jest's worker stays up.
+    const sessions = new Set<http2.ServerHttp2Session>();
+    server.on('session', (session) => sessions.add(session));
     server.on('stream', (stream, headers) => {
       seen.push(headers.authorization);
       stream.respond(
@@ -184,7 +187,8 @@ describe('Temporal over TLS (src/temporal/client.ts)', () => {
       expect(seen).toContain('Bearer k-123');
       expect(seen.every((h) => h === 'Bearer k-123')).toBe(true);
     } finally {
-      server.close();
+      for (const session of sessions) session.destroy();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
