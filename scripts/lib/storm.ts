@@ -74,6 +74,8 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
   let reposts = 0;
   let overLimit = 0;
   let missingRetryAfter = 0;
+  /** Per 10 s of the run, by when answered: events let in, refused, and the Retry-After given. */
+  const answerWindows = new Map<number, { accepted: number; refused: number; retryAfter: number[] }>();
   /** Per event index: when it was scheduled (first offered) and when it was accepted. */
   const acceptedAt = new Map<number, { offered: number; accepted: number }>();
   const probes = { healthz: [] as number[], list: [] as number[], failed: 0 };
@@ -134,6 +136,12 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
         answerMs.push(took);
         if (took > ANSWER_LIMIT_MS || res.status === 0) overLimit++;
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        const aw = Math.floor((performance.now() - t0) / 10_000);
+        const answerWindow = answerWindows.get(aw) ?? { accepted: 0, refused: 0, retryAfter: [] };
+        answerWindows.set(aw, answerWindow);
+        if (res.status === 202) answerWindow.accepted++;
+        else answerWindow.refused++;
+        if (res.retryAfter) answerWindow.retryAfter.push(Number(res.retryAfter));
         if (res.status === 202) {
           acceptedAt.set(i, { offered: t0 + at, accepted: performance.now() });
           return;
@@ -209,6 +217,13 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
         const [s, a, f] = [offered, accepted, firstStep].map((xs) => xs.sort((x, y) => x - y));
         const pair = (xs: number[]) => `${fmt(pct(xs, 50)).padStart(7)} / ${fmt(pct(xs, 99)).padStart(7)}`;
         return `    ${String(w * 10).padStart(4)}–${String(w * 10 + 10).padEnd(4)} s  (${String(s.length).padStart(4)})       ${pair(s)}              ${pair(a)}                 ${pair(f)}`;
+      }),
+    `  by 10 s of the run      let in   refused   Retry-After given p50 / max s`,
+    ...[...answerWindows]
+      .sort((a, b) => a[0] - b[0])
+      .map(([w, { accepted, refused, retryAfter }]) => {
+        const r = retryAfter.sort((x, y) => x - y);
+        return `    ${String(w * 10).padStart(4)}–${String(w * 10 + 10).padEnd(4)} s     ${String(accepted).padStart(6)}   ${String(refused).padStart(7)}   ${fmt(pct(r, 50)).padStart(7)} / ${fmt(r[r.length - 1])}`;
       }),
   ];
   return { report, ok: lost === 0 && overLimit === 0 && failedRows === 0 && mails === 0 };
