@@ -119,6 +119,6 @@ export const requestsRefused = new Counter({
 
 export const eventRetryAfter = new Gauge({
   name: 'hookrelay_event_retry_after_seconds',
-  help: 'The Retry-After (before jitter) a refused event post is given now: about how long the events waiting at producers will wait',
+  help: 'The longest Retry-After a refused event post is given now (each gets half of it to all of it): about how long the events waiting at producers will wait',
   registers: [metricsRegistry],
 });

@@ -10,11 +10,19 @@ function second(advice: RetryAdvice, start: number, refused: number, letIn: numb
 }
 
 describe('RetryAdvice', () => {
-  test('starts at the base advice, jittered by ±50%', () => {
+  test('starts at the base advice, each answer given between half of it and all of it', () => {
     const low = new RetryAdvice(0, () => 0);
     const high = new RetryAdvice(0, () => 0.999);
     expect(low.refuse(10)).toBe(Math.round(RETRY_AFTER_SECONDS * 0.5));
-    expect(high.refuse(10)).toBe(Math.round(RETRY_AFTER_SECONDS * 1.499));
+    expect(high.refuse(10)).toBe(RETRY_AFTER_SECONDS);
+  });
+
+  test('never tells a refused post to wait longer than the advice, however long it has grown', () => {
+    const advice = new RetryAdvice(0, () => 0.999);
+    const answers: number[] = [];
+    for (let s = 0; s < 10; s++) answers.push(...second(advice, s * 1000, 1000, 37));
+    expect(advice.current(10_000)).toBe(30);
+    expect(Math.max(...answers)).toBe(30);
   });
 
   test('grows while many more events are refused than let in, up to 30 s, and falls back once refusals stop', () => {
