@@ -11,8 +11,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/tracing/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflows } from '../src/worker/bundle';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,11 +28,7 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const file = path.resolve(__dirname, '../test/fixtures/histories', `${HISTORY}.json`);
   const { workflowId, history } = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../src/workflows'),
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
-  });
+  const code = await bundleWorkflows();
   const replay = async (count: number, offset: number) => {
     const runs = Array.from({ length: count }, (_, i) => ({ workflowId: `${workflowId}-${offset + i}`, history }));
     for await (const result of Worker.runReplayHistories({ workflowBundle: { code } }, runs)) {

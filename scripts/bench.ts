@@ -19,8 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stopChildProcess } from '../src/process';
 import type { AddressInfo } from 'node:net';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/tracing/worker';
+import { bundleWorkflows } from '../src/worker/bundle';
 import { createApiKey } from '../src/access/keys';
 import { connectDatabase, disconnectDatabase } from '../src/db/connect';
 import { DeliveryLog } from '../src/db/deliveryLog';
@@ -221,13 +220,9 @@ async function main() {
 
   try {
     await waitForTemporal(stack.temporalAddress!);
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../src/workflows'),
-      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
-    });
+    const bundleCode = await bundleWorkflows();
     const bundlePath = path.join(dataDir, 'workflow-bundle.js');
-    fs.writeFileSync(bundlePath, bundle.code);
+    fs.writeFileSync(bundlePath, bundleCode);
     const apiPort = await freePort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,

@@ -7,8 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/tracing/worker';
+import { bundleWorkflows } from '../src/worker/bundle';
 
 const root = path.resolve(__dirname, '..');
 export const DIST = path.join(root, 'dist');
@@ -52,11 +51,7 @@ export async function build(log: (line: string) => void = console.error): Promis
     stdio: 'inherit',
   });
   for (const dir of ASSETS) fs.cpSync(path.join(root, 'src', dir), path.join(DIST, dir), { recursive: true });
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../src/workflows'),
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
-  });
+  const code = await bundleWorkflows();
   fs.writeFileSync(WORKFLOW_BUNDLE, code);
   fs.writeFileSync(STAMP, new Date().toISOString() + '\n');
   log(

@@ -8,8 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/tracing/worker';
+import { bundleWorkflows } from '../src/worker/bundle';
 import { freePorts, startStack } from '../src/stack';
 import { ensureJsonnetEvaluator } from '../src/stack/binaries';
 import { waitForTemporal } from '../src/temporal/client';
@@ -52,13 +51,9 @@ async function main(): Promise<number> {
     await Promise.all([waitForTemporal(temporalAddress), ensureJsonnetEvaluator()]);
     console.error(`test stack ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../src/workflows'),
-      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-      logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
-    });
+    const bundleCode = await bundleWorkflows();
     const bundlePath = path.join(dataDir, 'workflow-bundle.js');
-    fs.writeFileSync(bundlePath, bundle.code);
+    fs.writeFileSync(bundlePath, bundleCode);
 
     const env: NodeJS.ProcessEnv = {
       ...process.env,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../config';
 import { WORKFLOW_INTERCEPTOR_MODULES, workerTracingOptions } from '../tracing/worker';
+import { WORKFLOWS_PATH } from './bundle';
 
 /**
  * The prebuilt workflow bundle, if any: HOOKRELAY_WORKFLOW_BUNDLE (the tests make one per run), else
@@ -40,6 +41,6 @@ export function workerOptions(
     // default 40 slots a burst runs out of them, and the server stops starting workflows eagerly.
     maxConcurrentWorkflowTaskExecutions: WORKFLOW_TASK_SLOTS,
     maxConcurrentLocalActivityExecutions: WORKFLOW_TASK_SLOTS,
-    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') }),
+    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
   };
 }

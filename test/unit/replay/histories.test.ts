@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflows } from '../../../src/worker/bundle';
 
 const dir = path.resolve(__dirname, '../../fixtures/histories');
 const files = fs
@@ -46,13 +47,14 @@ describe('recorded workflow histories', () => {
     );
   });
 
-  test('every history replays on the current workflow code', async () => {
+  test('every history replays on the current workflow code, bundled as the worker runs it', async () => {
     const histories = files.map(load);
     const fileOf = new Map(histories.map((h, i) => [h.workflowId, files[i]]));
     const failures: string[] = [];
     let replayed = 0;
     for await (const result of Worker.runReplayHistories(
-      { workflowsPath: require.resolve('../../../src/workflows') },
+      // The worker's own bundle: its interceptors, and its modules shared by every run in the sandbox.
+      { workflowBundle: { code: await bundleWorkflows() } },
       histories,
     )) {
       replayed++;

@@ -1,0 +1,28 @@
+/**
+ * The workflow bundle as the worker runs it (the workflows and the interceptor modules), in one
+ * place for the worker, `npm run build`, the tests and the benchmarks.
+ */
+import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../tracing/worker';
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/** Webpack's warnings and errors only. */
+const logger: BundleOptions['logger'] = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn: console.warn,
+  error: console.error,
+  log() {},
+};
+
+/** Bundles the workflows with the interceptor modules, as the worker runs them. */
+export async function bundleWorkflows(): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger,
+  });
+  return code;
+}
