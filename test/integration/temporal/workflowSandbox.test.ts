@@ -2,7 +2,8 @@
  * The workflow sandbox as patched in patches/@temporalio+worker+*.patch, against the suite's real
  * Temporal server: no vm timeout (and watchdog thread) per call into the sandbox, but a stall
  * watch per workflow thread that stops the worker when a workflow never yields; and no stack
- * trace per promise unless WORKFLOW_STACK_TRACES=true.
+ * trace per promise unless WORKFLOW_STACK_TRACES=true; and runs that switch in the shared sandbox
+ * swap only their activator while no run has set a global, all its globals once one has.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -82,4 +83,23 @@ async function stackTraceOfWaitingRun(env: Record<string, string>): Promise<stri
 test('no stack traces of pending promises by default; WORKFLOW_STACK_TRACES=true brings them back', async () => {
   await expect(stackTraceOfWaitingRun({ WORKFLOW_STACK_TRACES: '' })).rejects.toThrow(/stack traces are not enabled/);
   expect(await stackTraceOfWaitingRun({ WORKFLOW_STACK_TRACES: 'true' })).toMatch(/waitingWorkflow/);
+});
+
+test('a global one run sets is not seen by the other runs sharing the sandbox, before or after it switches', async () => {
+  const queue = taskQueue();
+  const worker = await Worker.create({ connection, taskQueue: queue, workflowBundle: bundle });
+  await worker.runUntil(async () => {
+    const values = Array.from({ length: 6 }, (_, i) => `run-${i}`);
+    const handles = await Promise.all(
+      values.map((value) =>
+        client.workflow.start('globalWritingWorkflow', {
+          taskQueue: queue,
+          workflowId: `${value}-${queue}`,
+          args: [value],
+        }),
+      ),
+    );
+    const results = await Promise.all(handles.map((h) => h.result()));
+    expect(results).toEqual(values.map((value) => ({ atStart: undefined, atEnd: value })));
+  });
 });
