@@ -103,3 +103,22 @@ test('a global one run sets is not seen by the other runs sharing the sandbox, b
     expect(results).toEqual(values.map((value) => ({ atStart: undefined, atEnd: value })));
   });
 });
+
+test('a built-in one run deletes stays deleted for that run only', async () => {
+  const queue = taskQueue();
+  const worker = await Worker.create({ connection, taskQueue: queue, workflowBundle: bundle });
+  await worker.runUntil(async () => {
+    const deletes = [true, false, false, false, false, false];
+    const handles = await Promise.all(
+      deletes.map((d, i) =>
+        client.workflow.start('builtinDeletingWorkflow', {
+          taskQueue: queue,
+          workflowId: `builtin-${i}-${queue}`,
+          args: [d],
+        }),
+      ),
+    );
+    const results = await Promise.all(handles.map((h) => h.result()));
+    expect(results).toEqual(deletes.map((d) => ({ atStart: 'function', atEnd: d ? 'undefined' : 'function' })));
+  });
+});
