@@ -139,13 +139,13 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
         const aw = Math.floor((performance.now() - t0) / 10_000);
         const answerWindow = answerWindows.get(aw) ?? { accepted: 0, refused: 0, retryAfter: [] };
         answerWindows.set(aw, answerWindow);
-        if (res.status === 202) answerWindow.accepted++;
-        else answerWindow.refused++;
-        if (res.retryAfter) answerWindow.retryAfter.push(Number(res.retryAfter));
         if (res.status === 202) {
+          answerWindow.accepted++;
           acceptedAt.set(i, { offered: t0 + at, accepted: performance.now() });
           return;
         }
+        answerWindow.refused++;
+        if (res.retryAfter) answerWindow.retryAfter.push(Number(res.retryAfter));
         if (res.status === 503 && !res.retryAfter) missingRetryAfter++;
         const wait = res.retryAfter ? Number(res.retryAfter) * 1000 : 1000;
         await new Promise((r) => setTimeout(r, wait * (0.5 + Math.random())));

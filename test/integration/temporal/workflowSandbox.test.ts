@@ -3,7 +3,7 @@
  * Temporal server: no vm timeout (and watchdog thread) per call into the sandbox, but a stall
  * watch per workflow thread that stops the worker when a workflow never yields; and no stack
  * trace per promise unless WORKFLOW_STACK_TRACES=true; and runs that switch in the shared sandbox
- * swap only their activator while no run has set a global, all its globals once one has.
+ * swap only their activator while no run has set or deleted a global, all globals once one has.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -85,40 +85,34 @@ test('no stack traces of pending promises by default; WORKFLOW_STACK_TRACES=true
   expect(await stackTraceOfWaitingRun({ WORKFLOW_STACK_TRACES: 'true' })).toMatch(/waitingWorkflow/);
 });
 
-test('a global one run sets is not seen by the other runs sharing the sandbox, before or after it switches', async () => {
+/** Runs `workflowType` once per args on one fresh worker (so all share its sandbox); their results. */
+async function runSharingOneSandbox(workflowType: string, argsPerRun: unknown[][]): Promise<unknown[]> {
   const queue = taskQueue();
   const worker = await Worker.create({ connection, taskQueue: queue, workflowBundle: bundle });
-  await worker.runUntil(async () => {
-    const values = Array.from({ length: 6 }, (_, i) => `run-${i}`);
+  return worker.runUntil(async () => {
     const handles = await Promise.all(
-      values.map((value) =>
-        client.workflow.start('globalWritingWorkflow', {
-          taskQueue: queue,
-          workflowId: `${value}-${queue}`,
-          args: [value],
-        }),
+      argsPerRun.map((args, i) =>
+        client.workflow.start(workflowType, { taskQueue: queue, workflowId: `${workflowType}-${i}-${queue}`, args }),
       ),
     );
-    const results = await Promise.all(handles.map((h) => h.result()));
-    expect(results).toEqual(values.map((value) => ({ atStart: undefined, atEnd: value })));
+    return Promise.all(handles.map((h) => h.result()));
   });
+}
+
+test('a global one run sets is not seen by the other runs sharing the sandbox, before or after it switches', async () => {
+  const values = Array.from({ length: 6 }, (_, i) => `run-${i}`);
+  const results = await runSharingOneSandbox(
+    'globalWritingWorkflow',
+    values.map((value) => [value]),
+  );
+  expect(results).toEqual(values.map((value) => ({ atStart: undefined, atEnd: value })));
 });
 
 test('a built-in one run deletes stays deleted for that run only', async () => {
-  const queue = taskQueue();
-  const worker = await Worker.create({ connection, taskQueue: queue, workflowBundle: bundle });
-  await worker.runUntil(async () => {
-    const deletes = [true, false, false, false, false, false];
-    const handles = await Promise.all(
-      deletes.map((d, i) =>
-        client.workflow.start('builtinDeletingWorkflow', {
-          taskQueue: queue,
-          workflowId: `builtin-${i}-${queue}`,
-          args: [d],
-        }),
-      ),
-    );
-    const results = await Promise.all(handles.map((h) => h.result()));
-    expect(results).toEqual(deletes.map((d) => ({ atStart: 'function', atEnd: d ? 'undefined' : 'function' })));
-  });
+  const deletes = [true, false, false, false, false, false];
+  const results = await runSharingOneSandbox(
+    'builtinDeletingWorkflow',
+    deletes.map((d) => [d]),
+  );
+  expect(results).toEqual(deletes.map((d) => ({ atStart: 'function', atEnd: d ? 'undefined' : 'function' })));
 });
