@@ -48,6 +48,11 @@ const DRAIN_TIMEOUT_MS = flag('drain-timeout', 1200) * 1000;
 const RATE = flag('rate', 0);
 /** --storm R: the storm mode (scripts/lib/storm.ts) around a sustainable rate of R events/s. */
 const STORM_RATE = flag('storm', 0);
+/**
+ * --warm-up N: N events go through first, uncounted, as a service that has been up a while has seen;
+ * a fresh process spends a burst's first minute compiling its hot code (V8's optimizing compiler).
+ */
+const WARM_UP = flag('warm-up', 0);
 /** API and worker as two processes (scale-out shape, no eager start) instead of one. */
 const SEPARATE = process.argv.includes('--separate');
 /** --profile DIR: the API and worker processes write V8 CPU profiles there (open in Chrome DevTools). */
@@ -165,26 +170,35 @@ function spawnChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildP
 
 /**
  * From the API's /metrics: its refusals of event posts by reason, how many runs started eagerly, and
- * rows per grouped insert command by collection (src/db/groupInsert.ts).
+ * rows per grouped insert command by collection (src/db/groupInsert.ts). The counters, by name.
  */
-async function admissionFigures(api: string): Promise<{ refused: string; eager: string; insertGroups: string }> {
+async function admissionCounts(api: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${api}/metrics`)).text();
-  const counts = [...text.matchAll(/^hookrelay_requests_refused_total\{route="events",reason="(\w+)"\} (\d+)/gm)];
-  const started = (eager: string) =>
-    Number(text.match(new RegExp(`^hookrelay_event_runs_started_total\\{eager="${eager}"\\} (\\d+)`, 'm'))?.[1] ?? 0);
-  const batch = (collection: string, part: 'sum' | 'count') =>
-    Number(
-      text.match(
-        new RegExp(`^hookrelay_store_insert_batch_size_${part}\\{collection="${collection}"\\} (\\d+)`, 'm'),
-      )?.[1] ?? 0,
-    );
-  const collections = [
-    ...new Set([...text.matchAll(/^hookrelay_store_insert_batch_size_count\{collection="(\w+)"\}/gm)].map((m) => m[1])),
-  ];
+  const counts = new Map<string, number>();
+  const series =
+    /^hookrelay_(requests_refused_total\{route="events",reason="\w+"\}|event_runs_started_total\{eager="\w+"\}|store_insert_batch_size_(?:sum|count)\{collection="\w+"\}) (\d+)/gm;
+  for (const [, name, n] of text.matchAll(series)) counts.set(name, Number(n));
+  return counts;
+}
+
+/** The figures of admissionCounts, as counted since `before` (the counts when the run began). */
+function admissionFigures(now: Map<string, number>, before = new Map<string, number>()) {
+  const since = (name: string) => (now.get(name) ?? 0) - (before.get(name) ?? 0);
+  const labels = (re: RegExp) => [...new Set([...now.keys()].flatMap((k) => k.match(re)?.[1] ?? []))];
+  const eager = since('event_runs_started_total{eager="yes"}');
   return {
-    refused: counts.map(([, reason, n]) => `${reason} ${n}`).join(', '),
-    eager: `${started('yes')} of ${started('yes') + started('no')}`,
-    insertGroups: collections.map((c) => `${c} ${batch(c, 'sum')} rows in ${batch(c, 'count')} commands`).join(', '),
+    refused: labels(/reason="(\w+)"/)
+      .map((reason) => `${reason} ${since(`requests_refused_total{route="events",reason="${reason}"}`)}`)
+      .join(', '),
+    eager: `${eager} of ${eager + since('event_runs_started_total{eager="no"}')}`,
+    insertGroups: labels(/collection="(\w+)"/)
+      .map((c) => {
+        const [rows, commands] = ['sum', 'count'].map((part) =>
+          since(`store_insert_batch_size_${part}{collection="${c}"}`),
+        );
+        return `${c} ${rows} rows in ${commands} commands`;
+      })
+      .join(', '),
   };
 }
 
@@ -266,12 +280,25 @@ async function main() {
         author_id: owner.userId,
       });
     }
-    // The worker is warm once one event has gone through.
-    const warm = sampleEvent('incident.triggered');
-    warm.event.id = 'bench-warm-up';
-    await post(new http.Agent(), `${api}/v3/events`, JSON.stringify(warm), { authorization: `Bearer ${owner.key}` });
-    await waitFor('a warm-up delivery', async () => receiver.receipts.size >= WEBHOOKS, 120_000);
+    // Ready once one event has gone through (or --warm-up N of them).
+    const warmAgent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const warmUp = Math.max(1, WARM_UP);
+    if (WARM_UP) console.error(`bench: warming up with ${warmUp} events…`);
+    await pool(warmUp, CONCURRENCY, async (i) => {
+      const warm = sampleEvent('incident.triggered');
+      warm.event.id = `bench-warm-up-${i}`;
+      for (;;) {
+        const res = await post(warmAgent, `${api}/v3/events`, JSON.stringify(warm), {
+          authorization: `Bearer ${owner.key}`,
+        });
+        if (res.status < 500) return;
+        await new Promise((r) => setTimeout(r, Number(res.headers['retry-after'] || 1) * 1000));
+      }
+    });
+    warmAgent.destroy();
+    await waitFor('the warm-up deliveries', async () => receiver.receipts.size >= warmUp * WEBHOOKS, 600_000);
     receiver.receipts.clear();
+    const countsBefore = await admissionCounts(api);
     console.error(`bench: stack, API and worker ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     if (STORM_RATE) {
@@ -286,7 +313,7 @@ async function main() {
         seconds: flag('storm-seconds', 60),
         freezeStoreSeconds: flag('freeze-store', 0),
       });
-      const figures = await admissionFigures(api);
+      const figures = admissionFigures(await admissionCounts(api), countsBefore);
       console.log(
         [
           '',
@@ -376,7 +403,7 @@ async function main() {
     }
     latencies.sort((x, y) => x - y);
     const attempts = await DeliveryLog.find(
-      { organizationId: owner.organizationId },
+      { organizationId: owner.organizationId, eventId: { $regex: `^bench-${runId}-` } },
       { attempt: 1, outcome: 1, error: 1 },
     ).lean();
     const retried = attempts.filter((a) => a.attempt > 1).length;
@@ -388,7 +415,7 @@ async function main() {
       const w = Math.floor((r.at - a0) / 5000);
       perWindow[w] = (perWindow[w] ?? 0) + 1;
     }
-    const refusals = await admissionFigures(api);
+    const refusals = admissionFigures(await admissionCounts(api), countsBefore);
     const deliverSeconds = (lastReceipt - a0) / 1000;
     const lost = expected - latencies.length;
     const delivered = Math.max(1, latencies.length);
@@ -401,7 +428,7 @@ async function main() {
     console.log(
       [
         '',
-        `hookrelay bench: ${EVENTS} events × ${WEBHOOKS} webhooks (1 URL each${template ? `, custom payload '${template.slug}'` : ''}), ${CONCURRENCY} concurrent posts${RATE ? ` paced at ${RATE}/s` : ''}, ${SEPARATE ? 'API and worker apart' : 'API and worker in one process'}, ${os.cpus().length} CPUs`,
+        `hookrelay bench: ${EVENTS} events × ${WEBHOOKS} webhooks (1 URL each${template ? `, custom payload '${template.slug}'` : ''}), ${CONCURRENCY} concurrent posts${RATE ? ` paced at ${RATE}/s` : ''}, ${SEPARATE ? 'API and worker apart' : 'API and worker in one process'}, ${os.cpus().length} CPUs${WARM_UP ? `, after ${WARM_UP} warm-up events` : ''}`,
         `  events accepted        ${acceptedAt.size} (${rejected} rejected, ${reposts} posts repeated after a 5xx) in ${fmt(acceptSeconds, 1)} s = ${fmt(acceptedAt.size / acceptSeconds)} events/s`,
         `  deliveries received    ${latencies.length} of ${expected} in ${fmt(deliverSeconds, 1)} s = ${fmt(latencies.length / deliverSeconds)} deliveries/s`,
         `  accept→receipt         p50 ${fmt(percentile(latencies, 50))} ms, p95 ${fmt(percentile(latencies, 95))} ms, p99 ${fmt(percentile(latencies, 99))} ms`,
