@@ -153,6 +153,23 @@ function post(agent: http.Agent, url: string, body: string, headers: Record<stri
   });
 }
 
+/**
+ * Posts an event as a producer does: again on 5xx, after Retry-After when the API gives one (the
+ * event id makes that safe), for up to two minutes. The last answer, and how many posts were repeats.
+ */
+async function postEvent(agent: http.Agent, api: string, key: string, event: object) {
+  const body = JSON.stringify(event);
+  const headers = { authorization: `Bearer ${key}` };
+  let res = await post(agent, `${api}/v3/events`, body, headers);
+  let reposts = 0;
+  for (const giveUpAt = performance.now() + 120_000; res.status >= 500 && performance.now() < giveUpAt; reposts++) {
+    const retryAfter = Number(res.headers['retry-after']);
+    await new Promise((r) => setTimeout(r, (retryAfter > 0 ? retryAfter * 1000 : 200) * (0.5 + Math.random())));
+    res = await post(agent, `${api}/v3/events`, body, headers);
+  }
+  return { res, reposts };
+}
+
 function spawnChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], {
@@ -287,13 +304,7 @@ async function main() {
     await pool(warmUp, CONCURRENCY, async (i) => {
       const warm = sampleEvent('incident.triggered');
       warm.event.id = `bench-warm-up-${i}`;
-      for (;;) {
-        const res = await post(warmAgent, `${api}/v3/events`, JSON.stringify(warm), {
-          authorization: `Bearer ${owner.key}`,
-        });
-        if (res.status < 500) return;
-        await new Promise((r) => setTimeout(r, Number(res.headers['retry-after'] || 1) * 1000));
-      }
+      await postEvent(warmAgent, api, owner.key, warm);
     });
     warmAgent.destroy();
     await waitFor('the warm-up deliveries', async () => receiver.receipts.size >= warmUp * WEBHOOKS, 600_000);
@@ -352,15 +363,8 @@ async function main() {
       const event = sampleEvent('incident.triggered');
       event.event.id = `bench-${runId}-${i}`;
       event.data.resource_data.id = `incident-${runId}-${i}`;
-      // A producer posts again on 5xx (after Retry-After when the API gives one): the event id
-      // makes that safe. It gives up after two minutes.
-      let res = await post(agent, `${api}/v3/events`, JSON.stringify(event), { authorization: `Bearer ${owner.key}` });
-      for (const giveUpAt = performance.now() + 120_000; res.status >= 500 && performance.now() < giveUpAt;) {
-        reposts++;
-        const retryAfter = Number(res.headers['retry-after']);
-        await new Promise((r) => setTimeout(r, (retryAfter > 0 ? retryAfter * 1000 : 200) * (0.5 + Math.random())));
-        res = await post(agent, `${api}/v3/events`, JSON.stringify(event), { authorization: `Bearer ${owner.key}` });
-      }
+      const { res, reposts: repeated } = await postEvent(agent, api, owner.key, event);
+      reposts += repeated;
       if (res.status !== 202) {
         rejected++;
         if (rejected <= 3) console.error(`bench: post answered ${res.status}: ${res.body.slice(0, 200)}`);
