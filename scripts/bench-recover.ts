@@ -16,7 +16,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { writeWorkflowBundle } from '../src/worker/bundle';
 import { createApiKey } from '../src/access/keys';
 import { connectDatabase, disconnectDatabase } from '../src/db/connect';
 import { DeliveryLog, attemptLogId, deliveryLogKeys } from '../src/db/deliveryLog';
@@ -112,12 +112,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
   try {
     await waitForTemporal(stack.temporalAddress!);
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../src/workflows'),
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
-    });
-    const bundlePath = path.join(dataDir, 'workflow-bundle.js');
-    fs.writeFileSync(bundlePath, bundle.code);
+    const bundlePath = await writeWorkflowBundle(dataDir);
     const apiPort = await freePort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stopChildProcess } from '../src/process';
 import type { AddressInfo } from 'node:net';
-import { bundleWorkflows } from '../src/worker/bundle';
+import { writeWorkflowBundle } from '../src/worker/bundle';
 import { createApiKey } from '../src/access/keys';
 import { connectDatabase, disconnectDatabase } from '../src/db/connect';
 import { DeliveryLog } from '../src/db/deliveryLog';
@@ -251,9 +251,7 @@ async function main() {
 
   try {
     await waitForTemporal(stack.temporalAddress!);
-    const bundleCode = await bundleWorkflows();
-    const bundlePath = path.join(dataDir, 'workflow-bundle.js');
-    fs.writeFileSync(bundlePath, bundleCode);
+    const bundlePath = await writeWorkflowBundle(dataDir);
     const apiPort = await freePort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,

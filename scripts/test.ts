@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflows } from '../src/worker/bundle';
+import { writeWorkflowBundle } from '../src/worker/bundle';
 import { freePorts, startStack } from '../src/stack';
 import { ensureJsonnetEvaluator } from '../src/stack/binaries';
 import { waitForTemporal } from '../src/temporal/client';
@@ -51,9 +51,7 @@ async function main(): Promise<number> {
     await Promise.all([waitForTemporal(temporalAddress), ensureJsonnetEvaluator()]);
     console.error(`test stack ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    const bundleCode = await bundleWorkflows();
-    const bundlePath = path.join(dataDir, 'workflow-bundle.js');
-    fs.writeFileSync(bundlePath, bundleCode);
+    const bundlePath = await writeWorkflowBundle(dataDir);
 
     const env: NodeJS.ProcessEnv = {
       ...process.env,

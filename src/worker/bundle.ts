@@ -2,6 +2,8 @@
  * The workflow bundle as the worker runs it (the workflows and the interceptor modules), in one
  * place for the worker, `npm run build`, the tests and the benchmarks.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../tracing/worker';
 
@@ -25,4 +27,11 @@ export async function bundleWorkflows(): Promise<string> {
     logger,
   });
   return code;
+}
+
+/** Writes that bundle into `dir` for workers started there (HOOKRELAY_WORKFLOW_BUNDLE); its path. */
+export async function writeWorkflowBundle(dir: string): Promise<string> {
+  const file = path.join(dir, 'workflow-bundle.js');
+  fs.writeFileSync(file, await bundleWorkflows());
+  return file;
 }
