@@ -106,27 +106,59 @@ async function ensureBuilt(name: string, build: (outFile: string) => Promise<voi
 /** A Temporal CLI of the user's own: HOOKRELAY_TEMPORAL_BIN, else a `temporal` on PATH. */
 const ownTemporalCli = () => process.env.HOOKRELAY_TEMPORAL_BIN || onPath('temporal');
 
-/** The Temporal CLI (`temporal server start-dev`): the user's own, else the pinned build. */
+/**
+ * The Temporal CLI (`temporal server start-dev`): the user's own, else the pinned one built from
+ * tools/temporal, whose SQLite connection keeps its prepared statements (a patch to the driver,
+ * built in place of the proxy's copy; see tools/temporal/_sqlite).
+ */
 export async function ensureTemporalCli(): Promise<string> {
   const existing = ownTemporalCli();
   if (existing) return existing;
-  return ensureBuilt(`temporal-${TEMPORAL_CLI_VERSION}`, async (outFile) => {
+  const srcDir = path.join(repoRoot, 'tools', 'temporal');
+  return ensureBuilt(`temporal-${TEMPORAL_CLI_VERSION}-${sourceHash(srcDir)}`, async (outFile) => {
     console.error(
       `building the Temporal dev server ${TEMPORAL_CLI_VERSION} from the Go module proxy, first run only, a few minutes…`,
     );
-    const gobin = fs.mkdtempSync(path.join(cacheDir(), 'gobin-'));
+    const what = 'the Temporal CLI';
+    const work = fs.mkdtempSync(path.join(cacheDir(), 'temporal-build-'));
     try {
-      await runGo(
-        ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`],
-        os.tmpdir(),
-        { GOBIN: gobin, GOFLAGS: '-mod=mod' },
-        'the Temporal CLI',
-      );
-      fs.renameSync(path.join(gobin, 'temporal'), outFile);
+      // The driver's module, linked file by file (its files under GOMODCACHE cannot be edited or
+      // overlaid), with sqlite.go patched and stmtcache.go added, in place of the proxy's copy.
+      const proxyCopy = goModuleDir(srcDir, 'modernc.org/sqlite', what);
+      const driver = path.join(work, 'sqlite');
+      fs.mkdirSync(driver);
+      for (const name of fs.readdirSync(proxyCopy)) {
+        if (name !== 'sqlite.go') fs.symlinkSync(path.join(proxyCopy, name), path.join(driver, name));
+      }
+      fs.copyFileSync(path.join(proxyCopy, 'sqlite.go'), path.join(driver, 'sqlite.go'));
+      fs.chmodSync(path.join(driver, 'sqlite.go'), 0o644);
+      // Outside any repository (the ceiling), `git apply` patches plain files in its directory.
+      execFileSync('git', ['apply', path.join(srcDir, '_sqlite', 'sqlite.go.patch')], {
+        cwd: driver,
+        env: { ...process.env, GIT_CEILING_DIRECTORIES: work },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      fs.copyFileSync(path.join(srcDir, '_sqlite', 'stmtcache.go'), path.join(driver, 'stmtcache.go'));
+      const goMod = fs.readFileSync(path.join(srcDir, 'go.mod'), 'utf8');
+      fs.writeFileSync(path.join(work, 'go.mod'), `${goMod}\nreplace modernc.org/sqlite => ${driver}\n`);
+      fs.copyFileSync(path.join(srcDir, 'go.sum'), path.join(work, 'go.sum'));
+      const modfile = `-modfile=${path.join(work, 'go.mod')}`;
+      // The patched driver is tested first (main_test.go): a binary is kept only if it passes.
+      await runGo(['test', modfile, '-count=1', '-timeout=3m', '.'], srcDir, {}, `${what} (its SQLite driver's tests)`);
+      await runGo(['build', modfile, '-trimpath', '-ldflags=-s -w', '-o', outFile, '.'], srcDir, {}, what);
     } finally {
-      fs.rmSync(gobin, { recursive: true, force: true });
+      fs.rmSync(work, { recursive: true, force: true });
     }
   });
+}
+
+/** Where the Go module proxy's copy of `modulePath` (as `srcDir`'s go.mod pins it) is, downloading it first. */
+function goModuleDir(srcDir: string, modulePath: string, what: string): string {
+  const go = requireGo(what);
+  const out = execFileSync(go, ['mod', 'download', '-json', modulePath], { cwd: srcDir, encoding: 'utf8' });
+  const dir = (JSON.parse(out) as { Dir?: string }).Dir;
+  if (!dir) throw new Error(`building ${what} failed: 'go mod download ${modulePath}' gave no directory`);
+  return dir;
 }
 
 /**
@@ -143,13 +175,18 @@ export async function ensureTemporalSqliteTool(): Promise<string | undefined> {
   });
 }
 
-/** A hash of the Go sources in `srcDir`, so an edit to them builds a new binary. */
+/** A hash of the Go sources and patches in `srcDir` and its folders, so an edit to them builds a new binary. */
 function sourceHash(srcDir: string): string {
   const hash = crypto.createHash('sha256');
-  for (const file of fs.readdirSync(srcDir).sort()) {
-    if (/\.go$|^go\.(mod|sum)$/.test(file) && !file.endsWith('_test.go'))
-      hash.update(file).update(fs.readFileSync(path.join(srcDir, file)));
-  }
+  const walk = (dir: string, prefix: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const name = prefix + entry.name;
+      if (entry.isDirectory()) walk(path.join(dir, entry.name), `${name}/`);
+      else if (/\.go$|\.patch$|^go\.(mod|sum)$/.test(entry.name) && !entry.name.endsWith('_test.go'))
+        hash.update(name).update(fs.readFileSync(path.join(dir, entry.name)));
+    }
+  };
+  walk(srcDir, '');
   return hash.digest('hex').slice(0, 12);
 }
 
