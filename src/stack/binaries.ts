@@ -133,11 +133,15 @@ export async function ensureTemporalCli(): Promise<string> {
       fs.copyFileSync(path.join(proxyCopy, 'sqlite.go'), path.join(driver, 'sqlite.go'));
       fs.chmodSync(path.join(driver, 'sqlite.go'), 0o644);
       // Outside any repository (the ceiling), `git apply` patches plain files in its directory.
-      execFileSync('git', ['apply', path.join(srcDir, '_sqlite', 'sqlite.go.patch')], {
-        cwd: driver,
-        env: { ...process.env, GIT_CEILING_DIRECTORIES: work },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      try {
+        execFileSync('git', ['apply', path.join(srcDir, '_sqlite', 'sqlite.go.patch')], {
+          cwd: driver,
+          env: { ...process.env, GIT_CEILING_DIRECTORIES: work },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+      } catch (err) {
+        throw new Error(`building ${what} failed: git could not patch its SQLite driver: ${String(err)}`);
+      }
       fs.copyFileSync(path.join(srcDir, '_sqlite', 'stmtcache.go'), path.join(driver, 'stmtcache.go'));
       const goMod = fs.readFileSync(path.join(srcDir, 'go.mod'), 'utf8');
       fs.writeFileSync(path.join(work, 'go.mod'), `${goMod}\nreplace modernc.org/sqlite => ${driver}\n`);
