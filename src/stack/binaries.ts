@@ -140,7 +140,9 @@ export async function ensureTemporalCli(): Promise<string> {
           stdio: ['ignore', 'ignore', 'pipe'],
         });
       } catch (err) {
-        throw new Error(`building ${what} failed: git could not patch its SQLite driver: ${String(err)}`);
+        throw new Error(`building ${what} failed: git could not patch its SQLite driver: ${String(err)}`, {
+          cause: err,
+        });
       }
       fs.copyFileSync(path.join(srcDir, '_sqlite', 'stmtcache.go'), path.join(driver, 'stmtcache.go'));
       const goMod = fs.readFileSync(path.join(srcDir, 'go.mod'), 'utf8');
