@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { stopChildProcess } from '../src/process';
+import { restartDelay, stopChildProcess } from '../src/process';
 import { Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../src/config';
 import { startStack, type RunningStack } from '../src/stack';
@@ -16,10 +16,6 @@ import { temporalConnectionOptions, waitForTemporal } from '../src/temporal/clie
 import { build, buildIsCurrent } from './build';
 
 const root = path.resolve(__dirname, '..');
-const RESTART_FIRST_DELAY_MS = 1_000;
-const RESTART_MAX_DELAY_MS = 30_000;
-/** A child that ran this long before dying is restarted after the first delay again. */
-const RESTART_RESET_AFTER_MS = 60_000;
 const production = process.argv.includes('--production') || process.env.NODE_ENV === 'production';
 
 /** The node arguments of one of the service's processes: TypeScript through tsx, or dist/ in production. */
@@ -49,18 +45,17 @@ async function main() {
     process.exit(code);
   };
   /** Runs `entry` as a child and starts it again when it dies, waiting longer after each quick death. */
-  const supervise = (name: 'api' | 'worker' | 'service', env: NodeJS.ProcessEnv, delayMs = RESTART_FIRST_DELAY_MS) => {
+  const supervise = (name: 'api' | 'worker' | 'service', env: NodeJS.ProcessEnv, lastDelayMs?: number) => {
     const startedAt = Date.now();
     const child = spawn(process.execPath, processArgs(name), { cwd: root, env, stdio: 'inherit' });
     children.push(child);
     child.on('exit', (code, signal) => {
       children.splice(children.indexOf(child), 1);
       if (stopping) return;
-      // A child that ran a while had a one-off crash: restart at once; one that keeps dying, slower.
-      const delay = Date.now() - startedAt > RESTART_RESET_AFTER_MS ? RESTART_FIRST_DELAY_MS : delayMs;
+      const delay = restartDelay(lastDelayMs, Date.now() - startedAt);
       console.error(`${name} exited (${signal ?? `code ${code}`}); restarting it in ${delay / 1000} s`);
       setTimeout(() => {
-        if (!stopping) supervise(name, env, Math.min(delay * 2, RESTART_MAX_DELAY_MS));
+        if (!stopping) supervise(name, env, delay);
       }, delay).unref();
     });
   };

@@ -40,3 +40,17 @@ export function stopChildProcess(child: ChildProcess, graceMs: number): Promise<
     setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
   });
 }
+
+const RESTART_FIRST_DELAY_MS = 1_000;
+const RESTART_MAX_DELAY_MS = 30_000;
+/** A process that ran this long before dying is restarted after the first delay again. */
+const RESTART_RESET_AFTER_MS = 60_000;
+
+/**
+ * How long to wait before starting a crashed process again: 1 s after its first crash or after it
+ * ran a minute, else twice the last wait, up to 30 s (one that keeps dying is retried slower).
+ */
+export function restartDelay(lastDelayMs: number | undefined, ranForMs: number): number {
+  if (lastDelayMs === undefined || ranForMs > RESTART_RESET_AFTER_MS) return RESTART_FIRST_DELAY_MS;
+  return Math.min(lastDelayMs * 2, RESTART_MAX_DELAY_MS);
+}

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { restartDelay } from '../process';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../shared/searchAttributes';
 import { ensureFerretDb, ensureTemporalCli, ensureTemporalSqliteTool, findMongod } from './binaries';
 import {
@@ -95,7 +96,10 @@ async function portIsOpen(port: number): Promise<boolean> {
 
 interface ManagedProcess {
   name: string;
+  /** The running process; a new one after a restart. */
   child: ChildProcess;
+  /** Starts the same command again. */
+  spawn: () => ChildProcess;
   logFile: string;
   /** PostgreSQL: SIGINT is its fast shutdown (SIGTERM waits for clients to leave). */
   stopSignal?: NodeJS.Signals;
@@ -117,12 +121,51 @@ const GO_SERVER_ENV: NodeJS.ProcessEnv = {
   GOMAXPROCS: process.env.GOMAXPROCS ?? String(Math.max(1, Math.floor(os.availableParallelism() / 2))),
 };
 
-function startProcess(name: string, command: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv) {
-  const out = fs.openSync(logFile, 'a');
-  // detached: its own process group, so stop() can end the server and anything it started.
-  const child = spawn(command, args, { stdio: ['ignore', out, out], detached: true, env: { ...process.env, ...env } });
-  fs.closeSync(out);
-  return { name, child, logFile } satisfies ManagedProcess;
+function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  logFile: string,
+  env?: NodeJS.ProcessEnv,
+): ManagedProcess {
+  const start = () => {
+    const out = fs.openSync(logFile, 'a');
+    // detached: its own process group, so stop() can end the server and anything it started.
+    const child = spawn(command, args, {
+      stdio: ['ignore', out, out],
+      detached: true,
+      env: { ...process.env, ...env },
+    });
+    fs.closeSync(out);
+    return child;
+  };
+  return { name, child: start(), spawn: start, logFile };
+}
+
+/**
+ * Once the stack is up, a server that dies (a crash, the OOM killer, a stray SIGKILL) is started
+ * again with backoff, and the log says so, until the stack stops. Its state is in its files, and
+ * the service's clients reconnect on their own.
+ */
+function keepRunning(proc: ManagedProcess, stopping: () => boolean, log: (line: string) => void): void {
+  let startedAt = Date.now();
+  let lastDelayMs: number | undefined;
+  const watch = () =>
+    proc.child.once('exit', (code, signal) => {
+      if (stopping()) return;
+      const delay = restartDelay(lastDelayMs, Date.now() - startedAt);
+      lastDelayMs = delay;
+      log(
+        `stack: ${proc.name} exited (${signal ?? `code ${code}`}); restarting it in ${delay / 1000} s (log ${proc.logFile})`,
+      );
+      setTimeout(() => {
+        if (stopping()) return;
+        proc.child = proc.spawn();
+        startedAt = Date.now();
+        watch();
+      }, delay).unref();
+    });
+  watch();
 }
 
 async function waitForPort(proc: ManagedProcess, port: number, timeoutMs: number): Promise<void> {
@@ -164,8 +207,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const logs = path.join(options.dataDir, 'logs');
   fs.mkdirSync(logs, { recursive: true });
   const started: ManagedProcess[] = [];
+  let stopping = false;
   // PostgreSQL goes last: FerretDB still holds connections to it until it has stopped.
   const stop = async () => {
+    stopping = true;
     await Promise.all(started.filter((p) => p.name !== 'postgres').map((p) => stopProcess(p)));
     await Promise.all(started.filter((p) => p.name === 'postgres').map((p) => stopProcess(p)));
   };
@@ -315,6 +360,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       running.mongoUri = `mongodb://127.0.0.1:${port}/${database}`;
     }
     await Promise.all(waits);
+    for (const proc of started) keepRunning(proc, () => stopping, log);
     log(`stack: server logs in ${logs}`);
   } catch (err) {
     await stop();
