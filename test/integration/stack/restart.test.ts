@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import mongoose from 'mongoose';
 import { freePorts, startStack, type RunningStack } from '../../../src/stack';
+import { until } from '../../support/deliveries';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-stack-restart-'));
 const lines: string[] = [];
@@ -29,28 +30,22 @@ function pidsOf(text: string): number[] {
   }
 }
 
-async function eventually<T>(what: string, attempt: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${String(err)}`, { cause: err });
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
+/** What `attempt` gives, or nothing while it fails (a server still starting), for `until`. */
+const settled = <T>(attempt: () => Promise<T>) => attempt().catch(() => undefined);
 
 async function killAndAwaitRestart(name: string, commandLine: string): Promise<void> {
   const before = pidsOf(commandLine);
   expect(before.length).toBeGreaterThan(0);
   for (const pid of before) process.kill(pid, 'SIGKILL');
-  await eventually(`${name} restarted`, async () => {
-    expect(lines.some((l) => l.startsWith(`stack: ${name} exited (SIGKILL); restarting it in 1 s`))).toBe(true);
-    const after = pidsOf(commandLine);
-    expect(after.length).toBeGreaterThan(0);
-    expect(after.some((pid) => before.includes(pid))).toBe(false);
-  });
+  await until(
+    async () => {
+      const after = pidsOf(commandLine);
+      const logged = lines.some((l) => l.startsWith(`stack: ${name} exited (SIGKILL); restarting it in 1 s`));
+      return logged && after.length > 0 && !after.some((pid) => before.includes(pid));
+    },
+    60_000,
+    `${name} restarted`,
+  );
 }
 
 test('when Temporal, the store and its PostgreSQL are each SIGKILLed, then each is started again, logged, with its data, and stop() ends them all', async () => {
@@ -72,14 +67,19 @@ test('when Temporal, the store and its PostgreSQL are each SIGKILLed, then each 
   await store.close();
 
   await killAndAwaitRestart('temporal', temporalDb);
-  const described = await eventually('the run after the restart', async () => {
-    connection = await Connection.connect({ address: stack!.temporalAddress!, connectTimeout: 2000 });
-    try {
-      return await new Client({ connection }).workflow.getHandle('kept').describe();
-    } finally {
-      await connection.close();
-    }
-  });
+  const described = await until(
+    () =>
+      settled(async () => {
+        connection = await Connection.connect({ address: stack!.temporalAddress!, connectTimeout: 2000 });
+        try {
+          return await new Client({ connection }).workflow.getHandle('kept').describe();
+        } finally {
+          await connection.close();
+        }
+      }),
+    60_000,
+    'the run after the restart',
+  );
   expect(described.status.name).toBe('RUNNING');
 
   await killAndAwaitRestart('ferretdb', `-listen-addr 127.0.0.1:${storePort}`);
@@ -91,21 +91,20 @@ test('when Temporal, the store and its PostgreSQL are each SIGKILLed, then each 
   });
   expect(postmaster).toHaveLength(1);
   process.kill(postmaster[0], 'SIGKILL');
-  await eventually('postgres restarted', async () => {
-    // Its wrapper (runuser, when run as root) exits with a code rather than the signal.
-    expect(lines.some((l) => l.startsWith('stack: postgres exited'))).toBe(true);
-  });
-  const found = await eventually(
-    'the document after the restarts',
-    async () => {
-      store = await mongoose.createConnection(stack!.mongoUri!, { serverSelectionTimeoutMS: 2000 }).asPromise();
-      try {
-        return await store.collection('restart_check').findOne({ _id: 'kept' as never });
-      } finally {
-        await store.close();
-      }
-    },
+  // Its wrapper (runuser, when run as root) exits with a code rather than the signal.
+  await until(async () => lines.some((l) => l.startsWith('stack: postgres exited')), 60_000, 'postgres restarted');
+  const found = await until(
+    () =>
+      settled(async () => {
+        store = await mongoose.createConnection(stack!.mongoUri!, { serverSelectionTimeoutMS: 2000 }).asPromise();
+        try {
+          return await store.collection('restart_check').findOne({ _id: 'kept' as never });
+        } finally {
+          await store.close();
+        }
+      }),
     90_000,
+    'the document after the restarts',
   );
   expect(found).toEqual({ _id: 'kept' });
 

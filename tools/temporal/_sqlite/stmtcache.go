@@ -94,114 +94,77 @@ func (c *conn) finalizeCachedStmts() {
 	c.stmts = stmtCache{}
 }
 
-// bindCached binds args to a cached statement; the returned allocations are freed by the caller.
-func (c *conn) bindCached(pstmt uintptr, args []driver.NamedValue) ([]uintptr, error) {
-	n, err := c.bindParameterCount(pstmt)
-	if err != nil || n == 0 {
-		return nil, err
+// freeAll frees the bound values' memory once the statement no longer points at it.
+func (c *conn) freeAll(allocs []uintptr) {
+	for _, p := range allocs {
+		c.free(p)
 	}
-	return c.bind(pstmt, n, args)
 }
 
-// watchContext interrupts the statement when ctx ends, as stmt.exec and stmt.query do.
-func (c *conn) watchContext(ctx context.Context, done *int32) (stop func(), err error) {
-	if ctx == nil || ctx.Done() == nil {
-		return func() {}, nil
+// stepCached takes the connection's cached statement for s, binds args and steps it once, ctx able
+// to interrupt the step as in stmt.exec and stmt.query. ok is false when there is none to use and
+// the caller prepares the query as before. On success the statement stays taken and its bound
+// values allocated: the caller releases both (releaseCachedStmt, freeAll) or hands them to rows.
+func (s *stmt) stepCached(ctx context.Context, args []driver.NamedValue) (e *cachedStmt, allocs []uintptr, rc int, ok bool, err error) {
+	if e, err = s.c.takeCachedStmt(s.sql); e == nil {
+		return nil, nil, 0, err != nil, err
 	}
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	default:
-	}
-	return interruptOnDone(ctx, c, done), nil
-}
-
-// execCached runs a single-statement query on the connection's cached statement; handled is
-// false when there is none to use, and the caller prepares the query as before.
-func (s *stmt) execCached(ctx context.Context, args []driver.NamedValue) (r driver.Result, handled bool, err error) {
-	e, err := s.c.takeCachedStmt(s.sql)
-	if e == nil {
-		return nil, err != nil, err
-	}
-	var allocs []uintptr
 	defer func() {
-		s.c.releaseCachedStmt(e.pstmt)
-		for _, p := range allocs {
-			s.c.free(p)
+		if err != nil {
+			s.c.releaseCachedStmt(e.pstmt)
+			s.c.freeAll(allocs)
 		}
 	}()
 	var done int32
-	stop, err := s.c.watchContext(ctx, &done)
-	if err != nil {
-		return nil, true, err
-	}
-	defer stop()
-	if allocs, err = s.c.bindCached(e.pstmt, args); err != nil {
-		return nil, true, err
-	}
-	rc, err := s.c.step(e.pstmt)
-	if err == nil {
-		switch rc & 0xff {
-		case sqlite3.SQLITE_DONE, sqlite3.SQLITE_ROW:
-			r, err = newResult(s.c)
+	if ctx != nil && ctx.Done() != nil {
+		select {
+		case <-ctx.Done():
+			return e, nil, 0, true, ctx.Err()
 		default:
-			err = s.c.errstr(int32(rc))
+		}
+		defer interruptOnDone(ctx, s.c, &done)()
+	}
+	if n, _ := s.c.bindParameterCount(e.pstmt); n != 0 {
+		if allocs, err = s.c.bind(e.pstmt, n, args); err != nil {
+			return e, nil, 0, true, err
 		}
 	}
-	if atomic.LoadInt32(&done) != 0 {
-		return nil, true, ctx.Err()
+	rc, err = s.c.step(e.pstmt)
+	switch {
+	case atomic.LoadInt32(&done) != 0:
+		err = ctx.Err()
+	case err == nil && rc&0xff != sqlite3.SQLITE_ROW && rc&0xff != sqlite3.SQLITE_DONE:
+		err = s.c.errstr(int32(rc))
 	}
+	return e, allocs, rc & 0xff, true, err
+}
+
+// execCached runs a single-statement query on the connection's cached statement; handled is
+// false when there is none to use.
+func (s *stmt) execCached(ctx context.Context, args []driver.NamedValue) (r driver.Result, handled bool, err error) {
+	e, allocs, _, ok, err := s.stepCached(ctx, args)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	defer func() {
+		s.c.releaseCachedStmt(e.pstmt)
+		s.c.freeAll(allocs)
+	}()
+	r, err = newResult(s.c)
 	return r, true, err
 }
 
 // queryCached is execCached for queries that return rows: the rows hold the statement and the
 // bound values until they are closed (rows.Close releases the statement).
 func (s *stmt) queryCached(ctx context.Context, args []driver.NamedValue) (r driver.Rows, handled bool, err error) {
-	e, err := s.c.takeCachedStmt(s.sql)
-	if e == nil {
-		return nil, err != nil, err
-	}
-	var allocs []uintptr
-	owned := false
-	defer func() {
-		if owned {
-			return
-		}
-		s.c.releaseCachedStmt(e.pstmt)
-		for _, p := range allocs {
-			s.c.free(p)
-		}
-	}()
-	var done int32
-	stop, err := s.c.watchContext(ctx, &done)
-	if err != nil {
-		return nil, true, err
-	}
-	defer stop()
-	if allocs, err = s.c.bindCached(e.pstmt, args); err != nil {
-		return nil, true, err
-	}
-	rc, err := s.c.step(e.pstmt)
-	if atomic.LoadInt32(&done) != 0 {
-		return nil, true, ctx.Err()
-	}
-	if err != nil {
-		return nil, true, err
-	}
-	switch rc & 0xff {
-	case sqlite3.SQLITE_ROW, sqlite3.SQLITE_DONE:
-	default:
-		return nil, true, s.c.errstr(int32(rc))
+	e, allocs, rc, ok, err := s.stepCached(ctx, args)
+	if !ok || err != nil {
+		return nil, ok, err
 	}
 	// newRows closes what it made when it fails, and closing rows releases the statement.
-	owned = true
-	rows, err := newRows(s.c, e.pstmt, allocs, rc&0xff == sqlite3.SQLITE_DONE)
+	rows, err := newRows(s.c, e.pstmt, allocs, rc == sqlite3.SQLITE_DONE)
 	if err != nil {
 		return nil, true, err
-	}
-	if atomic.LoadInt32(&done) != 0 {
-		rows.Close()
-		return nil, true, ctx.Err()
 	}
 	return rows, true, nil
 }
