@@ -143,6 +143,11 @@ const schema = z.object({
   METRICS_TOKEN: optional(z.string()),
   /** Port of a worker-only process's /metrics (on HOST); 0: none. The combined process serves it on the API. */
   WORKER_METRICS_PORT: int(9464, 0).pipe(z.number().max(65_535)),
+  /**
+   * Worker threads of the Temporal SDK core's Tokio runtime (its native code reads the variable when
+   * a worker process installs the runtime). One by default: see installTemporalRuntime.
+   */
+  TOKIO_WORKER_THREADS: int(1, 1),
   /** Port (on HOST) of the Temporal SDK's own worker metrics in Prometheus format; empty: off. */
   TEMPORAL_METRICS_PORT: z
     .string()

@@ -15,17 +15,15 @@ class QuietBundleLogger extends DefaultLogger {
 }
 
 /**
- * The SDK core's Tokio runtime takes its worker threads from TOKIO_WORKER_THREADS when it is built
- * (by Runtime.install), else one per core. One is enough: the core's share of the process is small
- * (about 13% of a core in a burst of 125 events/s on 2 cores), and with two the threads hand work
- * to each other: a sixth of the machine's context switches gone, and in six interleaved pairs of
- * 5,000-event bursts on 2 cores 92.5 → 100.7 deliveries/s, 19.1 → 17.6 ms of CPU per event (mean).
+ * Once per process, before any connection: the SDK's runtime with our log level and its metrics
+ * exporter. Its Tokio runtime takes its worker threads from TOKIO_WORKER_THREADS when built, else
+ * one per core; config's default is one: the core's share of the process is small (about 13% of a
+ * core in a burst of 125 events/s on 2 cores), and two threads hand work to each other. One cut the
+ * machine's context switches by a sixth; six interleaved pairs of 5,000-event bursts on 2 cores:
+ * 92.5 → 100.7 deliveries/s, 19.1 → 17.6 ms of CPU per event (means).
  */
-const CORE_WORKER_THREADS = '1';
-
-/** Once per process, before any connection: the SDK's runtime with our log level and its metrics exporter. */
 export function installTemporalRuntime(config: Config, logger?: Logger): void {
-  process.env.TOKIO_WORKER_THREADS ??= CORE_WORKER_THREADS;
+  process.env.TOKIO_WORKER_THREADS = String(config.TOKIO_WORKER_THREADS);
   const telemetryOptions = temporalTelemetryOptions(config);
   const options = { logger: new QuietBundleLogger(config.LOG_LEVEL.toUpperCase() as LogLevel) };
   try {
