@@ -4,15 +4,25 @@ import { loadConfig } from '../../../src/config';
 
 const root = path.resolve(__dirname, '../../..');
 
-/** Installs the SDK's runtime as a worker process does, in a fresh process; its core's Tokio threads. */
+/**
+ * Installs the SDK's runtime as a worker process does, in a fresh process; its core's Tokio threads.
+ * A new thread names itself once it runs, so on a busy machine the count is read when the first has
+ * its name, and again half a second later (any others were spawned with it).
+ */
 function coreThreadsAfterInstall(env: NodeJS.ProcessEnv): number {
   const script = `
     const fs = require('node:fs');
     const { loadConfig } = require('./src/config.ts');
     const { installTemporalRuntime } = require('./src/worker/deliveryWorker.ts');
     installTemporalRuntime(loadConfig({ ...process.env, TEMPORAL_METRICS_PORT: '' }));
-    const names = fs.readdirSync('/proc/self/task').map((t) => fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim());
-    console.log(names.filter((n) => n.startsWith('tokio-runtime')).length);
+    const count = () => fs.readdirSync('/proc/self/task')
+      .map((t) => { try { return fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8'); } catch { return ''; } })
+      .filter((n) => n.startsWith('tokio-runtime')).length;
+    const giveUpAt = Date.now() + 10_000;
+    (function wait() {
+      if (count() === 0 && Date.now() < giveUpAt) return setTimeout(wait, 20);
+      setTimeout(() => console.log(count()), 500);
+    })();
   `;
   const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, env, encoding: 'utf8' });
   return Number(out.trim().split('\n').pop());
