@@ -5,7 +5,7 @@
  * accept→receipt latency, lost and duplicated deliveries, and the ceiling of a plain Node loop
  * POSTing to the same receiver. Stops everything by itself.
  *
- *   npm run bench -- --events 2000 --webhooks 2 --concurrency 32 [--rate 10] [--template slack] [--separate]
+ *   npm run bench -- --events 2000 --webhooks 2 --concurrency 32 [--rate 10] [--template slack] [--separate] [--compiled]
  *   npm run bench -- --storm 30 [--storm-seconds 60] [--freeze-store 20]   (see scripts/lib/storm.ts)
  *
  * --template <slug> makes every webhook a custom payload from that library template, so each
@@ -27,6 +27,7 @@ import { Webhook } from '../src/db/webhook';
 import { deliveryIdOf } from '../src/delivery/signing';
 import { sampleEvent } from '../src/payloads/samples';
 import { libraryTemplate } from '../src/templates/library';
+import { build, buildIsCurrent, serviceProcessArgs } from './build';
 import { freePort, freePorts, startStack } from '../src/stack';
 import { waitForTemporal } from '../src/temporal/client';
 import { cpuByLabel, cpuDelta } from './lib/processCpu';
@@ -55,6 +56,12 @@ const STORM_RATE = flag('storm', 0);
 const WARM_UP = flag('warm-up', 0);
 /** API and worker as two processes (scale-out shape, no eager start) instead of one. */
 const SEPARATE = process.argv.includes('--separate');
+/**
+ * --compiled: run what production runs, the compiled dist/ (built first when older than src/),
+ * instead of src/ through tsx as `npm start` does by default. Measured: no difference beyond the
+ * noise (README, Benchmarks).
+ */
+const COMPILED = process.argv.includes('--compiled');
 /** --profile DIR: the API and worker processes write V8 CPU profiles there (open in Chrome DevTools). */
 const PROFILE_DIR = (() => {
   const i = process.argv.indexOf('--profile');
@@ -76,9 +83,9 @@ function stackPart(cmd: string, parentLabel: string | undefined): string {
   if (/ferretdb/i.test(cmd)) return 'store (FerretDB)';
   if (/postgres/.test(cmd)) return 'store (PostgreSQL)';
   if (/mongod\b/.test(cmd)) return 'store (mongod)';
-  if (cmd.includes('src/api/main.ts')) return 'API';
-  if (cmd.includes('src/worker/main.ts')) return 'worker';
-  if (cmd.includes('src/service/main.ts')) return 'API + worker (one process)';
+  if (/(src|dist)\/api\/main/.test(cmd)) return 'API';
+  if (/(src|dist)\/worker\/main/.test(cmd)) return 'worker';
+  if (/(src|dist)\/service\/main/.test(cmd)) return 'API + worker (one process)';
   if (/jsonnet/.test(cmd)) return 'Jsonnet evaluators';
   return parentLabel ?? 'other';
 }
@@ -170,9 +177,9 @@ async function postEvent(agent: http.Agent, api: string, key: string, event: obj
   return { res, reposts };
 }
 
-function spawnChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+function spawnChild(name: 'api' | 'worker' | 'service', env: NodeJS.ProcessEnv): ChildProcess {
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...profile, ...serviceProcessArgs(name, COMPILED)], {
     cwd: root,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -183,6 +190,21 @@ function spawnChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildP
     }
   });
   return child;
+}
+
+/**
+ * CPU per delivery over the stack and by process (the bench's own load generator and receiver
+ * shown, not counted), and how many cores the stack kept busy over `seconds`.
+ */
+function cpuReport(cpuUsed: Map<string, number>, delivered: number, seconds: number): string[] {
+  const stackCpu = [...cpuUsed].filter(([label]) => !label.startsWith('bench'));
+  const totalCpu = stackCpu.reduce((sum, [, ms]) => sum + ms, 0);
+  return [
+    `  CPU per delivered event ${fmt(totalCpu / delivered, 1)} ms over the stack (${fmt(totalCpu / 1000 / seconds, 2)} cores busy on average):`,
+    ...[...cpuUsed]
+      .sort((a, b) => b[1] - a[1])
+      .map(([label, ms]) => `    ${label.padEnd(34)} ${fmt(ms / delivered, 1).padStart(6)} ms`),
+  ];
 }
 
 /**
@@ -229,6 +251,7 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 
 }
 
 async function main() {
+  if (COMPILED && !buildIsCurrent()) await build();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-bench-'));
   const children: ChildProcess[] = [];
   const t0 = Date.now();
@@ -268,9 +291,8 @@ async function main() {
       HOOKRELAY_PARENT_PID: String(process.pid),
     };
     await connectDatabase(stack.mongoUri!, stack.storePostgresUrl);
-    if (SEPARATE)
-      children.push(spawnChild('api', 'src/api/main.ts', env), spawnChild('worker', 'src/worker/main.ts', env));
-    else children.push(spawnChild('service', 'src/service/main.ts', env));
+    if (SEPARATE) children.push(spawnChild('api', env), spawnChild('worker', env));
+    else children.push(spawnChild('service', env));
     const api = `http://127.0.0.1:${apiPort}`;
     await waitFor('the API', async () => (await fetch(`${api}/readyz`)).status === 200);
 
@@ -312,6 +334,8 @@ async function main() {
 
     if (STORM_RATE) {
       const hooks = await Webhook.find({ organizationId: owner.organizationId }, { _id: 1 }).sort({ slug: 1 }).lean();
+      const stormCpu0 = cpuByLabel(stackPart);
+      const s0 = performance.now();
       const storm = await runStorm({
         api,
         key: owner.key,
@@ -322,14 +346,18 @@ async function main() {
         seconds: flag('storm-seconds', 60),
         freezeStoreSeconds: flag('freeze-store', 0),
       });
+      const stormSeconds = (performance.now() - s0) / 1000;
+      const stormCpu = cpuDelta(stormCpu0, cpuByLabel(stackPart));
       const figures = admissionFigures(await admissionCounts(api), countsBefore);
       console.log(
         [
           '',
           ...storm.report,
+          `  service                ${COMPILED ? 'compiled dist/' : 'src/ through tsx'}, ${SEPARATE ? 'API and worker apart' : 'API and worker in one process'}`,
           `  503s by reason         ${figures.refused}`,
           `  runs started eagerly   ${figures.eager}`,
           `  grouped inserts        ${figures.insertGroups || 'none'}`,
+          ...cpuReport(stormCpu, Math.max(1, storm.delivered), stormSeconds),
           '',
         ].join('\n'),
       );
@@ -421,16 +449,11 @@ async function main() {
     const deliverSeconds = (lastReceipt - a0) / 1000;
     const lost = expected - latencies.length;
     const delivered = Math.max(1, latencies.length);
-    const stackCpu = [...cpuUsed].filter(([label]) => !label.startsWith('bench'));
-    const totalCpu = stackCpu.reduce((sum, [, ms]) => sum + ms, 0);
-    const cpuLines = [...cpuUsed]
-      .sort((a, b) => b[1] - a[1])
-      .map(([label, ms]) => `    ${label.padEnd(34)} ${fmt(ms / delivered, 1).padStart(6)} ms`);
 
     console.log(
       [
         '',
-        `hookrelay bench: ${EVENTS} events × ${WEBHOOKS} webhooks (1 URL each${template ? `, custom payload '${template.slug}'` : ''}), ${CONCURRENCY} concurrent posts${RATE ? ` paced at ${RATE}/s` : ''}, ${SEPARATE ? 'API and worker apart' : 'API and worker in one process'}, ${os.cpus().length} CPUs${WARM_UP ? `, after ${WARM_UP} warm-up events` : ''}`,
+        `hookrelay bench: ${EVENTS} events × ${WEBHOOKS} webhooks (1 URL each${template ? `, custom payload '${template.slug}'` : ''}), ${CONCURRENCY} concurrent posts${RATE ? ` paced at ${RATE}/s` : ''}, ${SEPARATE ? 'API and worker apart' : 'API and worker in one process'} (${COMPILED ? 'compiled dist/' : 'src/ through tsx'}), ${os.cpus().length} CPUs${WARM_UP ? `, after ${WARM_UP} warm-up events` : ''}`,
         `  events accepted        ${acceptedAt.size} (${rejected} rejected, ${reposts} posts repeated after a 5xx) in ${fmt(acceptSeconds, 1)} s = ${fmt(acceptedAt.size / acceptSeconds)} events/s`,
         `  deliveries received    ${latencies.length} of ${expected} in ${fmt(deliverSeconds, 1)} s = ${fmt(latencies.length / deliverSeconds)} deliveries/s`,
         `  accept→receipt         p50 ${fmt(percentile(latencies, 50))} ms, p95 ${fmt(percentile(latencies, 95))} ms, p99 ${fmt(percentile(latencies, 99))} ms`,
@@ -441,8 +464,7 @@ async function main() {
         `  lost deliveries        ${lost}`,
         `  duplicated deliveries  ${duplicates}`,
         `  attempts logged        ${attempts.length} (${retried} retries${errors.length ? `; errors: ${errors.join(' | ')}` : ''})`,
-        `  CPU per delivered event ${fmt(totalCpu / delivered, 1)} ms over the stack (${fmt(totalCpu / 1000 / deliverSeconds, 2)} cores busy on average):`,
-        ...cpuLines,
+        ...cpuReport(cpuUsed, delivered, deliverSeconds),
         `  plain Node POST loop   ${plainN} requests in ${fmt(plainSeconds, 2)} s = ${fmt(plainN / plainSeconds)} requests/s (the receiver's ceiling)`,
         '',
       ].join('\n'),

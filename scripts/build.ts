@@ -19,6 +19,11 @@ const STAMP = path.join(DIST, '.built');
 /** Data files src/ reads through __dirname, copied to the same place under dist/. */
 const ASSETS = ['templates/library', 'payloads/fixtures'];
 
+/** The node arguments of one of the service's processes: dist/ compiled, or src/ through tsx. */
+export function serviceProcessArgs(name: 'api' | 'worker' | 'service', compiled: boolean): string[] {
+  return compiled ? [`dist/${name}/main.js`] : ['--import', 'tsx', `src/${name}/main.ts`];
+}
+
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {

@@ -13,15 +13,10 @@ import { Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../src/config';
 import { startStack, type RunningStack } from '../src/stack';
 import { temporalConnectionOptions, waitForTemporal } from '../src/temporal/client';
-import { build, buildIsCurrent } from './build';
+import { build, buildIsCurrent, serviceProcessArgs } from './build';
 
 const root = path.resolve(__dirname, '..');
 const production = process.argv.includes('--production') || process.env.NODE_ENV === 'production';
-
-/** The node arguments of one of the service's processes: TypeScript through tsx, or dist/ in production. */
-function processArgs(name: 'api' | 'worker' | 'service'): string[] {
-  return production ? [`dist/${name}/main.js`] : ['--import', 'tsx', `src/${name}/main.ts`];
-}
 
 async function main() {
   if (production && !buildIsCurrent()) await build();
@@ -47,7 +42,7 @@ async function main() {
   /** Runs `entry` as a child and starts it again when it dies, waiting longer after each quick death. */
   const supervise = (name: 'api' | 'worker' | 'service', env: NodeJS.ProcessEnv, lastDelayMs?: number) => {
     const startedAt = Date.now();
-    const child = spawn(process.execPath, processArgs(name), { cwd: root, env, stdio: 'inherit' });
+    const child = spawn(process.execPath, serviceProcessArgs(name, production), { cwd: root, env, stdio: 'inherit' });
     children.push(child);
     child.on('exit', (code, signal) => {
       children.splice(children.indexOf(child), 1);

@@ -62,7 +62,7 @@ function post(agent: http.Agent, url: string, body: string, key: string) {
   });
 }
 
-export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok: boolean }> {
+export async function runStorm(o: StormOptions): Promise<{ report: string[]; delivered: number; ok: boolean }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const runId = crypto.randomBytes(3).toString('hex');
   const schedule: number[] = [];
@@ -226,5 +226,5 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; ok:
         return `    ${String(w * 10).padStart(4)}–${String(w * 10 + 10).padEnd(4)} s     ${String(accepted).padStart(6)}   ${String(refused).padStart(7)}   ${fmt(pct(r, 50)).padStart(7)} / ${fmt(r[r.length - 1])}`;
       }),
   ];
-  return { report, ok: lost === 0 && overLimit === 0 && failedRows === 0 && mails === 0 };
+  return { report, delivered: received, ok: lost === 0 && overLimit === 0 && failedRows === 0 && mails === 0 };
 }
