@@ -37,6 +37,8 @@ export interface StormOptions {
 }
 
 const ANSWER_LIMIT_MS = 5000;
+/** Latency counted as normal again: offered→receipt p50 at most this (the paced p99 target). */
+const NORMAL_P50_MS = 250;
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
@@ -202,6 +204,28 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
     const s = [...xs].sort((a, b) => a - b);
     return `p50 ${fmt(pct(s, 50))} ms, max ${fmt(s[s.length - 1])} ms`;
   };
+  // Back to normal: the first 10 s window after the storm's end from which every later window's
+  // offered→receipt p50 is normal again.
+  const afterStorm = [...windows]
+    .filter(([w]) => w * 10 >= o.seconds)
+    .sort((a, b) => a[0] - b[0])
+    .map(([w, { offered }]) => ({
+      w,
+      p50: pct(
+        [...offered].sort((x, y) => x - y),
+        50,
+      ),
+    }));
+  let normalFrom: number | undefined;
+  for (let k = afterStorm.length - 1; k >= 0 && afterStorm[k].p50 <= NORMAL_P50_MS; k--) normalFrom = afterStorm[k].w;
+  const backToNormal =
+    normalFrom === undefined
+      ? `not by the schedule's end (offered→receipt p50 ${fmt(afterStorm[afterStorm.length - 1]?.p50 ?? NaN)} ms in its last 10 s)`
+      : `${normalFrom * 10 - o.seconds}–${normalFrom * 10 + 10 - o.seconds} s after the storm's end (offered→receipt p50 ≤ ${NORMAL_P50_MS} ms from then on)`;
+  // What the producers hold at the storm's end is drained at (let in − R/3): back within one phase
+  // needs a rate let in of at least 5/3 R (README, Benchmarks).
+  const letInDuringStorm =
+    [...answerWindows].filter(([w]) => w * 10 < o.seconds).reduce((n, [, a]) => n + a.accepted, 0) / o.seconds;
   const report = [
     `hookrelay storm: ${3 * o.rate}/s for ${o.seconds} s, then ${(o.rate / 3).toFixed(1)}/s for ${o.seconds} s (${schedule.length} events, ${o.webhookIds.length} webhook(s))${o.freezeStoreSeconds ? `, store frozen ${o.freezeStoreSeconds} s from ${o.seconds / 2} s` : ''}; posting took ${postedFor.toFixed(0)} s`,
     `  answers                ${answerMs.length} (${[...statuses].map(([s, n]) => `${s || 'none'}: ${n}`).join(', ')}); p50 ${fmt(pct(sortedAnswers, 50))} ms, p99 ${fmt(pct(sortedAnswers, 99))} ms, max ${fmt(sortedAnswers[sortedAnswers.length - 1])} ms`,
@@ -210,6 +234,8 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
     `  lost deliveries        ${lost} of ${expected}`,
     `  extra copies           ${extra} (${((100 * extra) / Math.max(1, received)).toFixed(2)} % of deliveries); attempts logged retrying ${retryingRows}`,
     `  reported failed        ${failedRows} log rows, ${mails} failure mails`,
+    `  back to normal         ${backToNormal}`,
+    `  let in during storm    ${fmt(letInDuringStorm)} events/s (back within ${o.seconds} s needs about ${fmt((5 / 3) * o.rate)})`,
     `  by 10 s window of the schedule   offered→receipt p50 / p99 ms   accept→receipt p50 / p99 ms   accept→first step p50 / p99 ms`,
     ...[...windows]
       .sort((a, b) => a[0] - b[0])
