@@ -1,8 +1,8 @@
 /**
  * `npm run build`: the production form of the service in dist/: src/ compiled to JavaScript
  * (tsconfig.build.json), the files src/ reads at run time (template library, sample events) beside
- * it, the web console's bundle (dist/web-console), and the workflow bundle prebuilt once (dist/workflow-bundle.js), so a worker loads it instead
- * of running webpack at every start. `npm start -- --production` and the Dockerfile use it.
+ * it, the web console's bundle (dist/web-console), and the workflow bundle prebuilt once
+ * (dist/workflow-bundle.js), so a worker loads it instead of running webpack at every start. `npm start -- --production` and the Dockerfile use it.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

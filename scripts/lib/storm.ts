@@ -3,8 +3,9 @@
  * events/s for S seconds, then R/3 for S more, open loop (events keep coming whatever the answers),
  * and reposts an event on 503 or no answer within 5 s, after Retry-After (or 1 s). Meanwhile a
  * prober reads /healthz and the webhooks list twice a second. Reports how long answers took,
- * reposts, lost deliveries, extra copies, deliveries reported failed or mailed, and latency per
- * 10 s of the run (from first offer, and from acceptance), to show when it is back to normal.
+ * reposts, lost deliveries, extra copies, deliveries reported failed or mailed, latency per 10 s
+ * of the run (from first offer, and from acceptance), when it was back to normal, and the events
+ * let in per second during the storm against what recovery within one phase needs.
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
