@@ -2,12 +2,13 @@
  * `npm run build`: the production form of the service in dist/: src/ compiled to JavaScript
  * (tsconfig.build.json), the files src/ reads at run time (template library, sample events) beside
  * it, the web console's bundle (dist/web-console), and the workflow bundle prebuilt once
- * (dist/workflow-bundle.js), so a worker loads it instead of running webpack at every start. `npm start -- --production` and the Dockerfile use it.
+ * (dist/workflow-bundle.js), so a worker loads it instead of running webpack at every start.
+ * `npm start -- --production` and the Dockerfile use it.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CONSOLE_BUILD_DIR, ensureConsoleBuilt } from '../src/console/build';
+import { ensureConsoleBuilt } from '../src/console/build';
 import { bundleWorkflows } from '../src/worker/bundle';
 
 const root = path.resolve(__dirname, '..');
@@ -58,7 +59,7 @@ export async function build(log: (line: string) => void = console.error): Promis
   });
   for (const dir of ASSETS) fs.cpSync(path.join(root, 'src', dir), path.join(DIST, dir), { recursive: true });
   // The web console's bundle: a production image has no sources to build it from at start.
-  ensureConsoleBuilt(CONSOLE_BUILD_DIR);
+  ensureConsoleBuilt();
   const code = await bundleWorkflows();
   fs.writeFileSync(WORKFLOW_BUNDLE, code);
   fs.writeFileSync(STAMP, new Date().toISOString() + '\n');
