@@ -113,6 +113,13 @@ const schema = z.object({
    */
   MAX_EVENT_LAG_MS: int(1000, 0),
   /**
+   * The same bound for a repost of an event this process refused before, while new events come
+   * slower than runs start (src/api/newEventsFirst.ts): events posted for the first time go first,
+   * so after a storm they wait behind this much of the storm's reposts, not behind all of them.
+   * 0: reposts are held to MAX_EVENT_LAG_MS like new events.
+   */
+  MAX_REPOST_LAG_MS: int(100, 0),
+  /**
    * Eager starts take a free workflow slot at once, ahead of runs already waiting in the task
    * queue: in a storm those wait seconds (the p99 tail). Above 0: while an event accepted here has
    * waited this many ms for its first step, new events start through the queue, behind it. Shorter

@@ -3,12 +3,16 @@
  * bound on work in flight are answered 503 at once; a request not answered within
  * REQUEST_DEADLINE_MS is answered 503 then, whatever it still waits for (a frozen store, a slow
  * Temporal), and its late answer is dropped. While more than MAX_EVENT_BACKLOG events wait for a
- * worker, or this process's worker starts on accepted events more than MAX_EVENT_LAG_MS after
- * acceptance and would start on a new one later than that too, event posts are refused before
- * their body is read, with a Retry-After that grows with the events waiting at producers
- * (./retryAdvice.ts). All carry Retry-After, so producers back off, and a repost of an event is
- * safe. Event posts and the other routes have separate bounds, so a storm of events never starves
- * reads of the logs.
+ * worker, event posts are refused before their body is read. While this process's worker starts on
+ * accepted events more than MAX_EVENT_LAG_MS after acceptance and would start on a new one later
+ * than that too, they are refused once their event id is known: while new events come slower than
+ * runs start, a repost of an event refused here before is held to MAX_REPOST_LAG_MS instead, so
+ * events posted for the first time go first (./newEventsFirst.ts). After a storm, producers still
+ * hold the events it refused, and draining them keeps the service busy for a minute or more; new
+ * events then wait behind at most MAX_REPOST_LAG_MS of them, not behind all of them. Refusals
+ * carry a Retry-After that grows with the events waiting at producers (./retryAdvice.ts), so
+ * producers back off, and a repost of an event is safe. Event posts and the other routes have
+ * separate bounds, so a storm of events never starves reads of the logs.
  */
 import type { RequestHandler, Response } from 'express';
 import type { Config } from '../config';
@@ -17,6 +21,8 @@ import type { EventLag } from '../events/lag';
 import { requestsRefused } from '../metrics/registry';
 import { runForRequest } from '../shared/requestScope';
 import { RETRY_AFTER_SECONDS, errorBody } from './errors';
+import { NewEventsFirst } from './newEventsFirst';
+import { RefusedEvents } from './refusedEvents';
 import { RetryAdvice } from './retryAdvice';
 
 function answerBusy(res: Response, message: string, retryAfterSeconds = RETRY_AFTER_SECONDS): void {
@@ -32,6 +38,15 @@ function silence(res: Response): void {
   res.set = done as Response['set'];
 }
 
+export interface Admission {
+  /** Before bodies are parsed: the bounds on work in flight and on the event backlog, and deadlines. */
+  beforeBody: RequestHandler;
+  /** Once bodies are parsed: event posts past the lag bound, reposts first. */
+  eventLag: RequestHandler;
+}
+
+const isEventPost = (req: { method: string; path: string }) => req.method === 'POST' && req.path === '/v3/events';
+
 export function admissionControl(
   config: Pick<
     Config,
@@ -40,37 +55,36 @@ export function admissionControl(
     | 'REQUEST_DEADLINE_MS'
     | 'MAX_EVENT_BACKLOG'
     | 'MAX_EVENT_LAG_MS'
+    | 'MAX_REPOST_LAG_MS'
   >,
   gauges: { backlog?: BacklogGauge; eventLag?: EventLag } = {},
-): RequestHandler {
+): Admission {
   const { backlog, eventLag } = gauges;
   const inFlight = { events: 0, other: 0 };
   const eventRetryAdvice = new RetryAdvice();
-  return (req, res, next) => {
-    const kind = req.method === 'POST' && req.path === '/v3/events' ? 'events' : 'other';
-    const refuse = (reason: 'backlog' | 'lag' | 'in_flight', message: string) => {
-      requestsRefused.inc({ route: kind, reason });
-      answerBusy(res, message, kind === 'events' ? eventRetryAdvice.refuse() : RETRY_AFTER_SECONDS);
-    };
-    // Refused before the body is even parsed: during a storm most posts end here, and cheaply.
+  const newEventsFirst = new NewEventsFirst();
+  const repostLagMs = Math.min(config.MAX_REPOST_LAG_MS || config.MAX_EVENT_LAG_MS, config.MAX_EVENT_LAG_MS);
+  const refuse = (
+    res: Response,
+    kind: 'events' | 'other',
+    reason: 'backlog' | 'lag' | 'repost' | 'in_flight',
+    message: string,
+  ) => {
+    requestsRefused.inc({ route: kind, reason });
+    answerBusy(res, message, kind === 'events' ? eventRetryAdvice.refuse() : RETRY_AFTER_SECONDS);
+  };
+
+  const beforeBody: RequestHandler = (req, res, next) => {
+    const kind = isEventPost(req) ? 'events' : 'other';
+    // Refused before the body is even parsed: cheap, whatever the storm.
     if (kind === 'events') {
       const behind = backlog?.current() ?? 0;
       if (config.MAX_EVENT_BACKLOG > 0 && behind > config.MAX_EVENT_BACKLOG) {
-        return refuse('backlog', `deliveries are ${behind} events behind; try again shortly`);
-      }
-      const late = eventLag?.current() ?? 0;
-      // Late now, and an event accepted now would be late too (see src/events/lag.ts).
-      if (
-        config.MAX_EVENT_LAG_MS > 0 &&
-        late > config.MAX_EVENT_LAG_MS &&
-        (eventLag?.expectedWaitMs() ?? 0) > config.MAX_EVENT_LAG_MS
-      ) {
-        return refuse('lag', `deliveries start ${late} ms after acceptance; try again shortly`);
+        return refuse(res, kind, 'backlog', `deliveries are ${behind} events behind; try again shortly`);
       }
     }
     const bound = kind === 'events' ? config.MAX_EVENT_REQUESTS_IN_FLIGHT : config.MAX_REQUESTS_IN_FLIGHT;
-    if (inFlight[kind] >= bound) return refuse('in_flight', 'the service is at capacity; try again shortly');
-    if (kind === 'events') eventRetryAdvice.letIn();
+    if (inFlight[kind] >= bound) return refuse(res, kind, 'in_flight', 'the service is at capacity; try again shortly');
     inFlight[kind]++;
     const deadline = setTimeout(() => {
       if (res.headersSent) return;
@@ -90,6 +104,32 @@ export function admissionControl(
     res.once('close', finish);
     next();
   };
+
+  // After the body, for its event id: reading and parsing a small body costs little next to
+  // answering, and without the id a repost cannot be told from a new event.
+  const lagBound: RequestHandler = (req, res, next) => {
+    if (!isEventPost(req)) return next();
+    const key = RefusedEvents.keyOf(req.headers.authorization, (req.body as { event?: { id?: unknown } })?.event?.id);
+    const repost =
+      repostLagMs < config.MAX_EVENT_LAG_MS && newEventsFirst.holdsBack(key, eventLag?.startsPerSecond() ?? 0);
+    const limit = repost ? repostLagMs : config.MAX_EVENT_LAG_MS;
+    const late = eventLag?.current() ?? 0;
+    // Late now, and an event accepted now would be late too (see src/events/lag.ts).
+    if (config.MAX_EVENT_LAG_MS > 0 && late > limit && (eventLag?.expectedWaitMs() ?? 0) > limit) {
+      newEventsFirst.refusedNow(key);
+      return refuse(
+        res,
+        'events',
+        repost ? 'repost' : 'lag',
+        `deliveries start ${late} ms after acceptance${repost ? ', and new events go first' : ''}; try again shortly`,
+      );
+    }
+    newEventsFirst.letIn(key);
+    eventRetryAdvice.letIn();
+    next();
+  };
+
+  return { beforeBody, eventLag: lagBound };
 }
 
 /**

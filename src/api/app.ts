@@ -46,10 +46,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.temporal, deps.logger));
   app.use(openApiRoutes(deps.config));
   app.use(metricsRoutes(deps.config));
-  // After the health routes, which must answer however busy the rest is, and before bodies are
-  // parsed, so a refusal costs next to nothing.
-  app.use(admissionControl(deps.config, deps));
+  // After the health routes, which must answer however busy the rest is; most bounds before bodies
+  // are parsed, so a refusal costs next to nothing, the lag bound after, for the event's id.
+  const admission = admissionControl(deps.config, deps);
+  app.use(admission.beforeBody);
   app.use(jsonBodies());
+  app.use(admission.eventLag);
   app.use(scopeToRequest);
   app.use(meRoutes());
   app.use(eventRoutes(deps));

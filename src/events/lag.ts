@@ -2,8 +2,9 @@
  * How late this process's worker starts on the events its API accepted: the time from acceptance
  * to the run's first step (recording and planning the event), over the last moment. Past
  * MAX_EVENT_LAG_MS the API refuses new events (503 with Retry-After): the work it has already
- * taken is then delivered within about that long, and once a storm ends latency is back to
- * normal within about that long too, instead of after the whole backlog the storm left.
+ * taken is then delivered within about that long, rather than after a backlog inside the service.
+ * (What it refused, producers hold; src/api/newEventsFirst.ts keeps their reposts from delaying
+ * the events that come after a storm.)
  *
  * That reading looks back: it is the wait of events accepted a while ago. Once it is past the
  * limit, every event still queued was accepted while the queue was long, so it stays past the
@@ -16,6 +17,8 @@
  * A reading stands for READING_FRESH_MS only: once the backlog has drained no run plans anything,
  * and stale readings must not keep refusing events.
  */
+import { RecentRate } from '../shared/recentRate';
+
 const READING_FRESH_MS = 1000;
 /** The start rate is counted over this long. */
 const RATE_WINDOW_MS = 2000;
@@ -31,8 +34,8 @@ export class EventLag {
   private peakAt = 0;
   /** Accepted here and not yet started, by workflow id: when each was accepted (insertion order). */
   private readonly waiting = new Map<string, number>();
-  /** When this process's runs took their first step, within the last RATE_WINDOW_MS. */
-  private readonly starts: number[] = [];
+  /** How often this process's runs take their first step. */
+  private readonly starts = new RecentRate(RATE_WINDOW_MS);
 
   /** An event's start is being asked of Temporal now: it waits until its run's first step. */
   accepting(workflowId: string, now = Date.now()): void {
@@ -51,8 +54,7 @@ export class EventLag {
   /** The run of an event accepted at `acceptedAt` (epoch ms) is taking its first step now. */
   record(acceptedAt: number, workflowId?: string, now = Date.now()): void {
     if (workflowId !== undefined) this.waiting.delete(workflowId);
-    this.starts.push(now);
-    this.dropOldStarts(now);
+    this.starts.add(now);
     const lag = Math.max(0, now - acceptedAt);
     // The peak of the last second: one event started on at once (a free slot took it eagerly)
     // does not hide the backlog behind it.
@@ -76,14 +78,12 @@ export class EventLag {
   /** About how long an event accepted now would wait for its first step: Infinity when none start. */
   expectedWaitMs(now = Date.now()): number {
     if (this.waiting.size === 0) return 0;
-    this.dropOldStarts(now);
-    if (this.starts.length === 0) return Infinity;
-    return (this.waiting.size * RATE_WINDOW_MS) / this.starts.length;
+    const perSecond = this.starts.perSecond(now);
+    return perSecond === 0 ? Infinity : (this.waiting.size * 1000) / perSecond;
   }
 
-  private dropOldStarts(now: number): void {
-    let old = 0;
-    while (old < this.starts.length && now - this.starts[old] >= RATE_WINDOW_MS) old++;
-    if (old) this.starts.splice(0, old);
+  /** Runs taking their first step here per second, lately: what this process's worker keeps up with. */
+  startsPerSecond(now = Date.now()): number {
+    return this.starts.perSecond(now);
   }
 }

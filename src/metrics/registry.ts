@@ -112,7 +112,7 @@ export const requestsRefused = new Counter({
   name: 'hookrelay_requests_refused_total',
   help:
     'Requests answered 503 by admission control, by route (events: POST /v3/events; other) and reason ' +
-    '(backlog: MAX_EVENT_BACKLOG, lag: MAX_EVENT_LAG_MS, in_flight: the bound on work in flight, deadline: REQUEST_DEADLINE_MS)',
+    '(backlog: MAX_EVENT_BACKLOG, lag: MAX_EVENT_LAG_MS, repost: MAX_REPOST_LAG_MS, in_flight: the bound on work in flight, deadline: REQUEST_DEADLINE_MS)',
   labelNames: ['route', 'reason'] as const,
   registers: [metricsRegistry],
 });

@@ -109,3 +109,51 @@ test("when the worker sharing the API's process starts on accepted events later 
     await h.close();
   }
 });
+
+test('while the worker is later than MAX_REPOST_LAG_MS but not MAX_EVENT_LAG_MS, new events come slower than runs start, and producers hold more than 2 s of starts, new events are let in and reposts of events refused before are not, until the lag reading is gone', async () => {
+  const config = testConfig({ MAX_EVENT_LAG_MS: '2000', MAX_REPOST_LAG_MS: '500' });
+  const eventLag = new EventLag();
+  const h: Harness = await startHarness(config, { eventLag });
+  try {
+    const owner = await createApiKey({ org: 'acme', role: 'owner' });
+    const post = (body: unknown) => call(h.api, 'POST', '/v3/events', { key: owner.key, body });
+    const refusals = async (reason: string) =>
+      (await requestsRefused.get()).values.find((v) => v.labels.route === 'events' && v.labels.reason === reason)
+        ?.value ?? 0;
+    /** Ten runs taking their first step 1 s after acceptance (starts are counted over 2 s). */
+    const startingLate = () => {
+      for (let i = 0; i < 10; i++) eventLag.record(Date.now() - 1000);
+    };
+    const stale = () => until(async () => eventLag.current() === 0, 5000, 'the lag reading to go stale');
+    // No worker runs: these wait, so an event accepted now would wait too (expectedWaitMs).
+    for (let i = 0; i < 100; i++) eventLag.accepting(`waiting-${i}`);
+    const [lagBefore, repostBefore] = [await refusals('lag'), await refusals('repost')];
+
+    // Past both bounds: new events are refused, and remembered: producers hold 25, more than the
+    // 2 s of starts reposts are held back for.
+    eventLag.record(Date.now() - 3000);
+    const refused = Array.from({ length: 25 }, () => freshEvent());
+    const statuses = await Promise.all(refused.map(async (e) => (await post(e)).status));
+    expect(statuses.filter((s) => s !== 503)).toEqual([]);
+    expect(await refusals('lag')).toBe(lagBefore + 25);
+    const [first, second] = refused;
+
+    // Between the bounds, new events come slower than runs start (counted over 2 s; a lower lag
+    // reading replaces one once it is stale).
+    await new Promise((r) => setTimeout(r, 2100));
+    startingLate();
+    expect((await post(freshEvent())).status).toBe(202);
+    startingLate();
+    const repost = await post(first);
+    expect(repost.status).toBe(503);
+    expect(Number(repost.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(repost.body.meta.error_message).toMatch(/new events go first/);
+    expect(await refusals('repost')).toBe(repostBefore + 1);
+
+    // No longer late: a repost is let in.
+    await stale();
+    expect((await post(second)).status).toBe(202);
+  } finally {
+    await h.close();
+  }
+});
