@@ -116,7 +116,8 @@ const schema = z.object({
    * The same bound for a repost of an event this process refused before, while new events come
    * slower than runs start (src/api/newEventsFirst.ts): events posted for the first time go first,
    * so after a storm they wait behind this much of the storm's reposts, not behind all of them.
-   * 0: reposts are held to MAX_EVENT_LAG_MS like new events.
+   * Shorter: new events sooner, the storm's own events later (README, Benchmarks). 0: reposts are
+   * held to MAX_EVENT_LAG_MS like new events.
    */
   MAX_REPOST_LAG_MS: int(100, 0),
   /**

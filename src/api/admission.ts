@@ -41,8 +41,8 @@ function silence(res: Response): void {
 export interface Admission {
   /** Before bodies are parsed: the bounds on work in flight and on the event backlog, and deadlines. */
   beforeBody: RequestHandler;
-  /** Once bodies are parsed: event posts past the lag bound, reposts first. */
-  eventLag: RequestHandler;
+  /** Once bodies are parsed: event posts past the lag bound, new events first. */
+  afterBody: RequestHandler;
 }
 
 const isEventPost = (req: { method: string; path: string }) => req.method === 'POST' && req.path === '/v3/events';
@@ -107,12 +107,12 @@ export function admissionControl(
 
   // After the body, for its event id: reading and parsing a small body costs little next to
   // answering, and without the id a repost cannot be told from a new event.
-  const lagBound: RequestHandler = (req, res, next) => {
+  const afterBody: RequestHandler = (req, res, next) => {
     if (!isEventPost(req)) return next();
     const key = RefusedEvents.keyOf(req.headers.authorization, (req.body as { event?: { id?: unknown } })?.event?.id);
-    const repost =
+    const heldBack =
       repostLagMs < config.MAX_EVENT_LAG_MS && newEventsFirst.holdsBack(key, eventLag?.startsPerSecond() ?? 0);
-    const limit = repost ? repostLagMs : config.MAX_EVENT_LAG_MS;
+    const limit = heldBack ? repostLagMs : config.MAX_EVENT_LAG_MS;
     const late = eventLag?.current() ?? 0;
     // Late now, and an event accepted now would be late too (see src/events/lag.ts).
     if (config.MAX_EVENT_LAG_MS > 0 && late > limit && (eventLag?.expectedWaitMs() ?? 0) > limit) {
@@ -120,8 +120,8 @@ export function admissionControl(
       return refuse(
         res,
         'events',
-        repost ? 'repost' : 'lag',
-        `deliveries start ${late} ms after acceptance${repost ? ', and new events go first' : ''}; try again shortly`,
+        heldBack ? 'repost' : 'lag',
+        `deliveries start ${late} ms after acceptance${heldBack ? ', and new events go first' : ''}; try again shortly`,
       );
     }
     newEventsFirst.letIn(key);
@@ -129,7 +129,7 @@ export function admissionControl(
     next();
   };
 
-  return { beforeBody, eventLag: lagBound };
+  return { beforeBody, afterBody };
 }
 
 /**

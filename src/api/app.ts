@@ -51,7 +51,7 @@ export function createApp(deps: AppDeps): Express {
   const admission = admissionControl(deps.config, deps);
   app.use(admission.beforeBody);
   app.use(jsonBodies());
-  app.use(admission.eventLag);
+  app.use(admission.afterBody);
   app.use(scopeToRequest);
   app.use(meRoutes());
   app.use(eventRoutes(deps));
