@@ -6,7 +6,8 @@
  * worker, event posts are refused before their body is read. While this process's worker starts on
  * accepted events more than MAX_EVENT_LAG_MS after acceptance and would start on a new one later
  * than that too, they are refused once their event id is known: while new events come slower than
- * runs start, a repost of an event refused here before is held to MAX_REPOST_LAG_MS instead, so
+ * runs start, a repost of an event refused here before (for lag or at the deadline; a refusal before
+ * the body knows no id) is held to MAX_REPOST_LAG_MS instead, so
  * events posted for the first time go first (./newEventsFirst.ts). After a storm, producers still
  * hold the events it refused, and draining them keeps the service busy for a minute or more; new
  * events then wait behind at most MAX_REPOST_LAG_MS of them, not behind all of them. Refusals
@@ -89,6 +90,9 @@ export function admissionControl(
     const deadline = setTimeout(() => {
       if (res.headersSent) return;
       requestsRefused.inc({ route: kind, reason: 'deadline' });
+      // An event post answered now starts nothing (src/shared/requestScope.ts): its producer's
+      // next post of it is a repost. Known only once its body was read (afterBody).
+      newEventsFirst.refusedNow(res.locals.eventKey as string | undefined);
       answerBusy(res, `no answer within ${config.REQUEST_DEADLINE_MS} ms; try again shortly`);
       silence(res);
       res.locals.answeredAtDeadline = true;
@@ -110,6 +114,7 @@ export function admissionControl(
   const afterBody: RequestHandler = (req, res, next) => {
     if (!isEventPost(req)) return next();
     const key = RefusedEvents.keyOf(req.headers.authorization, (req.body as { event?: { id?: unknown } })?.event?.id);
+    res.locals.eventKey = key;
     const heldBack =
       repostLagMs < config.MAX_EVENT_LAG_MS && newEventsFirst.holdsBack(key, eventLag?.startsPerSecond() ?? 0);
     const limit = heldBack ? repostLagMs : config.MAX_EVENT_LAG_MS;

@@ -13,9 +13,10 @@ export async function startCuttableProxy(target: { hostname: string; port: strin
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
       s.on('error', () => {});
-      if (frozen) s.pause();
     }
     client.pipe(upstream).pipe(client);
+    // After pipe(), which resumes a paused source: a connection opened while frozen stays frozen too.
+    if (frozen) for (const s of [client, upstream]) s.pause();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -37,10 +38,10 @@ export async function startCuttableProxy(target: { hostname: string; port: strin
 }
 
 /** A harness whose store is reached through a cuttable proxy: `proxy.cut()` or `proxy.freeze()` it. */
-export async function startHarnessBehindStoreProxy(config: Config) {
+export async function startHarnessBehindStoreProxy(config: Config, shared: Parameters<typeof startHarness>[1] = {}) {
   const proxy = await startCuttableProxy(new URL(config.MONGODB_URI));
   const uri = new URL(config.MONGODB_URI);
   uri.host = `127.0.0.1:${proxy.port}`;
-  const h = await startHarness({ ...config, MONGODB_URI: uri.toString() });
+  const h = await startHarness({ ...config, MONGODB_URI: uri.toString() }, shared);
   return { h, proxy };
 }

@@ -8,6 +8,7 @@ import { createLogger } from '../../../src/logger';
 import { requestsRefused } from '../../../src/metrics/registry';
 import { freshEvent, until } from '../../support/deliveries';
 import { call, startHarness, startWorker, testConfig, type Harness } from '../../support/harness';
+import { startHarnessBehindStoreProxy } from '../../support/proxy';
 
 test('when more events wait for a worker than MAX_EVENT_BACKLOG, then new ones are answered 503 with Retry-After', async () => {
   // No worker runs: every accepted event waits on the task queue.
@@ -155,5 +156,40 @@ test('while the worker is later than MAX_REPOST_LAG_MS but not MAX_EVENT_LAG_MS,
     expect((await post(second)).status).toBe(202);
   } finally {
     await h.close();
+  }
+});
+
+test('when event posts are answered 503 at the deadline (the store frozen), then their reposts are known as reposts: held back while the worker is later than MAX_REPOST_LAG_MS and new events are let in', async () => {
+  const config = testConfig({ REQUEST_DEADLINE_MS: '1500', MAX_EVENT_LAG_MS: '2000', MAX_REPOST_LAG_MS: '500' });
+  const eventLag = new EventLag();
+  const { h, proxy } = await startHarnessBehindStoreProxy(config, { eventLag });
+  try {
+    const owner = await createApiKey({ org: 'acme', role: 'owner' });
+    const post = (body: unknown) => call(h.api, 'POST', '/v3/events', { key: owner.key, body });
+    // Its key not read yet: the posts below wait for it on the store (in the route, after admission).
+    proxy.freeze();
+    const answeredAtDeadline = Array.from({ length: 25 }, () => freshEvent());
+    const answers = await Promise.all(answeredAtDeadline.map(post));
+    expect(answers.map((a) => a.status)).toEqual(answeredAtDeadline.map(() => 503));
+    expect(answers[0].body.meta.error_message).toMatch(/no answer within/);
+    proxy.thaw();
+
+    // Between the bounds, as in the test before: waiting runs, ten starts 1 s late, and the 25 posts
+    // above out of the 2 s over which new events are counted.
+    for (let i = 0; i < 100; i++) eventLag.accepting(`waiting-${i}`);
+    await new Promise((r) => setTimeout(r, 2100));
+    const startingLate = () => {
+      for (let i = 0; i < 10; i++) eventLag.record(Date.now() - 1000);
+    };
+    startingLate();
+    expect((await post(freshEvent())).status).toBe(202);
+    startingLate();
+    const repost = await post(answeredAtDeadline[0]);
+    expect(repost.status).toBe(503);
+    expect(repost.body.meta.error_message).toMatch(/new events go first/);
+  } finally {
+    proxy.thaw();
+    await h.close();
+    proxy.cut(); // its listening socket would keep the test process alive
   }
 });
