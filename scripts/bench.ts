@@ -59,7 +59,7 @@ const SEPARATE = process.argv.includes('--separate');
 /**
  * --compiled: run what production runs, the compiled dist/ (built first when older than src/),
  * instead of src/ through tsx as `npm start` does by default. Measured: no difference beyond the
- * noise (README, Benchmarks).
+ * noise (docs/benchmarks.md).
  */
 const COMPILED = process.argv.includes('--compiled');
 /** --profile DIR: the API and worker processes write V8 CPU profiles there (open in Chrome DevTools). */

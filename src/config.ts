@@ -116,7 +116,7 @@ const schema = z.object({
    * The same bound for a repost of an event this process refused before, while new events come
    * slower than runs start (src/api/newEventsFirst.ts): events posted for the first time go first,
    * so after a storm they wait behind this much of the storm's reposts, not behind all of them.
-   * Shorter: new events sooner, the storm's own events later (README, Benchmarks). 0: reposts are
+   * Shorter: new events sooner, the storm's own events later (docs/benchmarks.md). 0: reposts are
    * held to MAX_EVENT_LAG_MS like new events.
    */
   MAX_REPOST_LAG_MS: int(100, 0),
@@ -124,7 +124,7 @@ const schema = z.object({
    * Eager starts take a free workflow slot at once, ahead of runs already waiting in the task
    * queue: in a storm those wait seconds (the p99 tail). Above 0: while an event accepted here has
    * waited this many ms for its first step, new events start through the queue, behind it. Shorter
-   * storm tails for less burst throughput (README, Benchmarks); 0: always eager where possible.
+   * storm tails for less burst throughput (docs/benchmarks.md); 0: always eager where possible.
    * With several processes on one task queue, an event another one's worker took counts as waiting
    * here for a minute (src/events/lag.ts): meant for the one-process embedded default.
    */

@@ -229,7 +229,7 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
       ? `not by the schedule's end (offered→receipt p50 ${fmt(afterStorm[afterStorm.length - 1]?.p50 ?? NaN)} ms in its last 10 s)`
       : `${normalFrom * 10 - o.seconds}–${normalFrom * 10 + 10 - o.seconds} s after the storm's end (events offered from then on: offered→receipt p50 ≤ ${NORMAL_P50_MS} ms)`;
   // What the producers hold at the storm's end is drained at (let in − R/3): back within one phase
-  // needs a rate let in of at least 5/3 R (README, Benchmarks).
+  // needs a rate let in of at least 5/3 R (docs/benchmarks.md).
   const letInDuringStorm =
     [...answerWindows].filter(([w]) => w * 10 < o.seconds).reduce((n, [, a]) => n + a.accepted, 0) / o.seconds;
   const report = [
