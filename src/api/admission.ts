@@ -7,13 +7,13 @@
  * accepted events more than MAX_EVENT_LAG_MS after acceptance and would start on a new one later
  * than that too, they are refused once their event id is known: while new events come slower than
  * runs start, a repost of an event refused here before (for lag or at the deadline; a refusal before
- * the body knows no id) is held to MAX_REPOST_LAG_MS instead, so
- * events posted for the first time go first (./newEventsFirst.ts). After a storm, producers still
- * hold the events it refused, and draining them keeps the service busy for a minute or more; new
- * events then wait behind at most MAX_REPOST_LAG_MS of them, not behind all of them. Refusals
- * carry a Retry-After that grows with the events waiting at producers (./retryAdvice.ts), so
- * producers back off, and a repost of an event is safe. Event posts and the other routes have
- * separate bounds, so a storm of events never starves reads of the logs.
+ * the body knows no id) is held to MAX_REPOST_LAG_MS instead, so events posted for the first time
+ * go first (./newEventsFirst.ts). After a storm, producers still hold the events it refused, and
+ * draining them keeps the service busy for a minute or more; new events then wait behind at most
+ * MAX_REPOST_LAG_MS of them, not behind all of them. Refusals carry a Retry-After that grows with
+ * the events waiting at producers (./retryAdvice.ts), so producers back off, and a repost of an
+ * event is safe. Event posts and the other routes have separate bounds, so a storm of events never
+ * starves reads of the logs.
  */
 import type { RequestHandler, Response } from 'express';
 import type { Config } from '../config';

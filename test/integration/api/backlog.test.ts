@@ -111,6 +111,11 @@ test("when the worker sharing the API's process starts on accepted events later 
   }
 });
 
+/** Ten runs taking their first step 1 s after acceptance (starts are counted over 2 s). */
+function startingLate(eventLag: EventLag): void {
+  for (let i = 0; i < 10; i++) eventLag.record(Date.now() - 1000);
+}
+
 test('while the worker is later than MAX_REPOST_LAG_MS but not MAX_EVENT_LAG_MS, new events come slower than runs start, and producers hold more than 2 s of starts, new events are let in and reposts of events refused before are not, until the lag reading is gone', async () => {
   const config = testConfig({ MAX_EVENT_LAG_MS: '2000', MAX_REPOST_LAG_MS: '500' });
   const eventLag = new EventLag();
@@ -121,10 +126,6 @@ test('while the worker is later than MAX_REPOST_LAG_MS but not MAX_EVENT_LAG_MS,
     const refusals = async (reason: string) =>
       (await requestsRefused.get()).values.find((v) => v.labels.route === 'events' && v.labels.reason === reason)
         ?.value ?? 0;
-    /** Ten runs taking their first step 1 s after acceptance (starts are counted over 2 s). */
-    const startingLate = () => {
-      for (let i = 0; i < 10; i++) eventLag.record(Date.now() - 1000);
-    };
     const stale = () => until(async () => eventLag.current() === 0, 5000, 'the lag reading to go stale');
     // No worker runs: these wait, so an event accepted now would wait too (expectedWaitMs).
     for (let i = 0; i < 100; i++) eventLag.accepting(`waiting-${i}`);
@@ -142,9 +143,9 @@ test('while the worker is later than MAX_REPOST_LAG_MS but not MAX_EVENT_LAG_MS,
     // Between the bounds, new events come slower than runs start (counted over 2 s; a lower lag
     // reading replaces one once it is stale).
     await new Promise((r) => setTimeout(r, 2100));
-    startingLate();
+    startingLate(eventLag);
     expect((await post(freshEvent())).status).toBe(202);
-    startingLate();
+    startingLate(eventLag);
     const repost = await post(first);
     expect(repost.status).toBe(503);
     expect(Number(repost.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -178,12 +179,9 @@ test('when event posts are answered 503 at the deadline (the store frozen), then
     // above out of the 2 s over which new events are counted.
     for (let i = 0; i < 100; i++) eventLag.accepting(`waiting-${i}`);
     await new Promise((r) => setTimeout(r, 2100));
-    const startingLate = () => {
-      for (let i = 0; i < 10; i++) eventLag.record(Date.now() - 1000);
-    };
-    startingLate();
+    startingLate(eventLag);
     expect((await post(freshEvent())).status).toBe(202);
-    startingLate();
+    startingLate(eventLag);
     const repost = await post(answeredAtDeadline[0]);
     expect(repost.status).toBe(503);
     expect(repost.body.meta.error_message).toMatch(/new events go first/);
