@@ -80,8 +80,8 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
   let missingRetryAfter = 0;
   /** Per 10 s of the run, by when answered: events let in, refused, and the Retry-After given. */
   const answerWindows = new Map<number, { accepted: number; refused: number; retryAfter: number[] }>();
-  /** Per event index: when it was scheduled (first offered) and when it was accepted. */
-  const acceptedAt = new Map<number, { offered: number; accepted: number }>();
+  /** Per event index: when it was scheduled (first offered), when it was accepted, after how many refusals. */
+  const acceptedAt = new Map<number, { offered: number; accepted: number; refusals: number }>();
   const probes = { healthz: [] as number[], list: [] as number[], failed: 0 };
   let probing = true;
   const prober = (async () => {
@@ -145,7 +145,7 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
         answerWindows.set(aw, answerWindow);
         if (res.status === 202) {
           answerWindow.accepted++;
-          acceptedAt.set(i, { offered: t0 + at, accepted: performance.now() });
+          acceptedAt.set(i, { offered: t0 + at, accepted: performance.now(), refusals: tries });
           return;
         }
         answerWindow.refused++;
@@ -174,7 +174,10 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
 
   // By the event's scheduled time: offered→receipt shows the producer's wait too (refusals and
   // reposts), accept→receipt only the service's own backlog.
-  const windows = new Map<number, { offered: number[]; accepted: number[]; firstStep: number[] }>();
+  const windows = new Map<
+    number,
+    { offered: number[]; accepted: number[]; firstStep: number[]; events: number; refusedFirst: number }
+  >();
   // When each run took its first step (it records the event), on the same clock as performance.now().
   const firstStepAt = new Map<string, number>();
   for (const e of await StoredEvent.find({ organizationId: o.organizationId }, { eventId: 1, receivedAt: 1 }).lean()) {
@@ -184,19 +187,21 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
   // When the last of the events offered during the storm arrived: the backlog producers held.
   const stormEnd = t0 + o.seconds * 1000;
   let stormEventsDoneAt = -Infinity;
-  for (const [i, { offered, accepted }] of acceptedAt) {
+  for (const [i, { offered, accepted, refusals }] of acceptedAt) {
     const firstStep = firstStepAt.get(`storm-${runId}-${i}`);
+    const w = Math.floor((offered - t0) / 10_000);
+    const window = windows.get(w) ?? { offered: [], accepted: [], firstStep: [], events: 0, refusedFirst: 0 };
+    windows.set(w, window);
+    window.events++;
+    if (refusals > 0) window.refusedFirst++;
     o.webhookIds.forEach((webhookId, j) => {
       const r = o.receipts.get(`${deliveryIdOf(o.organizationId, `storm-${runId}-${i}`, webhookId)} /hook/${j}`);
       if (!r) return;
       received++;
       if (offered < stormEnd) stormEventsDoneAt = Math.max(stormEventsDoneAt, r.at);
-      const w = Math.floor((offered - t0) / 10_000);
-      const window = windows.get(w) ?? { offered: [], accepted: [], firstStep: [] };
       window.offered.push(r.at - offered);
       window.accepted.push(r.at - accepted);
       if (j === 0 && firstStep !== undefined) window.firstStep.push(firstStep - accepted);
-      windows.set(w, window);
     });
   }
   const extra = [...o.receipts.values()].reduce((n, r) => n + r.count - 1, 0);
@@ -243,13 +248,15 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
     `  back to normal         ${backToNormal}`,
     `  let in during storm    ${fmt(letInDuringStorm)} events/s (all the storm's events delivered within ${o.seconds} s of its end needs about ${fmt((5 / 3) * o.rate)})`,
     `  storm's events         the last delivered ${fmt((stormEventsDoneAt - stormEnd) / 1000)} s after the storm's end`,
-    `  by 10 s window of the schedule   offered→receipt p50 / p99 ms   accept→receipt p50 / p99 ms   accept→first step p50 / p99 ms`,
+    // Refused at its first post: an event offered after the storm that was waits a Retry-After.
+    `  by 10 s window of the schedule   offered→receipt p50 / p99 ms   accept→receipt p50 / p99 ms   accept→first step p50 / p99 ms   refused at first post`,
     ...[...windows]
       .sort((a, b) => a[0] - b[0])
-      .map(([w, { offered, accepted, firstStep }]) => {
+      .map(([w, { offered, accepted, firstStep, events, refusedFirst }]) => {
         const [s, a, f] = [offered, accepted, firstStep].map((xs) => xs.sort((x, y) => x - y));
         const pair = (xs: number[]) => `${fmt(pct(xs, 50)).padStart(7)} / ${fmt(pct(xs, 99)).padStart(7)}`;
-        return `    ${String(w * 10).padStart(4)}–${String(w * 10 + 10).padEnd(4)} s  (${String(s.length).padStart(4)})       ${pair(s)}              ${pair(a)}                 ${pair(f)}`;
+        const refusedShare = `${fmt((100 * refusedFirst) / Math.max(1, events))} %`;
+        return `    ${String(w * 10).padStart(4)}–${String(w * 10 + 10).padEnd(4)} s  (${String(s.length).padStart(4)})       ${pair(s)}              ${pair(a)}                 ${pair(f)}            ${refusedShare.padStart(5)}`;
       }),
     `  by 10 s of the run      let in   refused   Retry-After given p50 / max s`,
     ...[...answerWindows]
