@@ -116,10 +116,11 @@ const schema = z.object({
    * The same bound for a repost of an event this process refused before, while new events come
    * slower than runs start (src/api/newEventsFirst.ts): events posted for the first time go first,
    * so after a storm they wait behind this much of the storm's reposts, not behind all of them.
-   * Shorter: new events sooner, the storm's own events later (docs/benchmarks.md). 0: reposts are
-   * held to MAX_EVENT_LAG_MS like new events.
+   * Shorter: new events sooner, the storm's own events later; 50 brought new events back to
+   * normal after a storm in the machine's slowest phase, where 100 did not (docs/benchmarks.md).
+   * 0: reposts are held to MAX_EVENT_LAG_MS like new events.
    */
-  MAX_REPOST_LAG_MS: int(100, 0),
+  MAX_REPOST_LAG_MS: int(50, 0),
   /**
    * Eager starts take a free workflow slot at once, ahead of runs already waiting in the task
    * queue: in a storm those wait seconds (the p99 tail). Above 0: while an event accepted here has
