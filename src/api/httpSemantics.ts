@@ -1,7 +1,7 @@
 /**
  * The HTTP rules every route shares: bodies are JSON objects sent as `application/json` (415 for
- * another type, 400 for a JSON value that is not an object), and a known path asked with a method
- * it does not serve is a 405 naming the methods it does (`Allow`), not a 404.
+ * another type, 400 for a JSON value that is not an object or holds a NUL character), and a known
+ * path asked with a method it does not serve is a 405 naming the methods it does (`Allow`), not a 404.
  */
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { AppError } from '../shared/errors';
@@ -21,7 +21,28 @@ const hasBody = (req: Request) =>
   req.headers['transfer-encoding'] !== undefined ||
   (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 
-/** Refuses bodies that are not JSON (415), parses JSON ones, and refuses JSON that is not an object. */
+/** Where in a parsed body the first string or key holding a NUL is, as a field path. */
+function nulField(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path || '(body)' : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key.includes('\0')) return at;
+    const found = nulField(item, at);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** A raw body that may hold a NUL: JSON writes one only as this escape. */
+const NUL_ESCAPE = '\\u0000';
+const mayHoldNul = new WeakSet<Request>();
+
+/**
+ * Refuses bodies that are not JSON (415), parses JSON ones, and refuses JSON that is not an object,
+ * or that holds a NUL in a string or key (400 naming it): the store cannot keep one (PostgreSQL,
+ * under the embedded store, refuses it), and no field of this API needs one.
+ */
 export function jsonBodies(): RequestHandler[] {
   return [
     (req, _res, next) => {
@@ -31,11 +52,25 @@ export function jsonBodies(): RequestHandler[] {
       next();
     },
     // Not strict: a body of `null` or `5` is then a clear "must be an object" below, not "malformed JSON".
-    express.json({ limit: BODY_LIMIT, type: JSON_TYPES, strict: false }),
+    express.json({
+      limit: BODY_LIMIT,
+      type: JSON_TYPES,
+      strict: false,
+      // The raw bytes are searched once; only a body with the escape is walked.
+      verify: (req, _res, buf) => {
+        if (buf.includes(NUL_ESCAPE)) mayHoldNul.add(req as Request);
+      },
+    }),
     (req, _res, next) => {
       if (req.body !== undefined && !isPlainObject(req.body)) {
         throw AppError.badRequest('the request body must be a JSON object', [
           { field: '(body)', message: 'must be an object' },
+        ]);
+      }
+      const field = mayHoldNul.has(req) ? nulField(req.body, '') : undefined;
+      if (field) {
+        throw AppError.badRequest(`${field} must not contain a NUL character`, [
+          { field, message: 'must not contain a NUL character' },
         ]);
       }
       next();

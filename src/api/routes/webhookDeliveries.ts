@@ -23,11 +23,17 @@ const BASE = '/v3/extensions/event-webhooks';
 /** The webhook id that test sends of unsaved configs are logged under. */
 export const UNSAVED = 'unsaved';
 
+/** A text filter. No URL or event type holds a NUL, and PostgreSQL (the embedded store's) cannot. */
+const textFilter = z
+  .string()
+  .min(1)
+  .refine((s) => !s.includes('\0'), 'must not contain a NUL character');
+
 const logQuery = z.object({
   // `in_progress`: attempts in flight, which have no log row yet.
   outcome: z.enum(['delivered', 'retrying', 'failed', 'cancelled', 'in_progress']).optional(),
-  event_type: z.string().min(1).optional(),
-  url: z.string().min(1).optional(),
+  event_type: textFilter.optional(),
+  url: textFilter.optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   test: z.enum(['true', 'false']).optional(),

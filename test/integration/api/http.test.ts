@@ -24,6 +24,29 @@ describe('HTTP semantics shared by every route', () => {
     expect(res.body.meta.error_message).toContain(allow);
   });
 
+  test('when a body holds a NUL character in a string or a key, then the answer is 400 naming where, not a failed write (found by the fuzzer: 500)', async () => {
+    const webhook = {
+      name: 'a\u0000b',
+      trigger_type: 'automatic',
+      triggers: [{ event_class: 'incident', event_type: 'incident.triggered' }],
+      urls: [{ url: 'https://hooks.example.com/in' }],
+    };
+    const created = await call(h.api, 'POST', '/v3/extensions/event-webhooks', { key: owner.key, body: webhook });
+    expect(created.status).toBe(400);
+    expect(created.body.meta.errors).toEqual([{ field: 'name', message: 'must not contain a NUL character' }]);
+    const event = freshEvent();
+    (event.data as Record<string, unknown>).notes = [{ 'by\u0000': 'x' }];
+    const posted = await call(h.api, 'POST', '/v3/events', { key: owner.key, body: event });
+    expect(posted.status).toBe(400);
+    expect(posted.body.meta.errors[0].field).toBe('data.notes.0.by\u0000');
+    // An escaped backslash before "u0000" is no NUL: the webhook is made.
+    const named = await call(h.api, 'POST', '/v3/extensions/event-webhooks', {
+      key: owner.key,
+      body: { ...webhook, name: 'a\\u0000b' },
+    });
+    expect(named.status).toBe(201);
+  });
+
   test('when the path is unknown, then the answer is still 404', async () => {
     const res = await call(h.api, 'GET', '/v3/nothing-here', { key: owner.key });
     expect(res.status).toBe(404);
