@@ -209,19 +209,26 @@ function cpuReport(cpuUsed: Map<string, number>, delivered: number, seconds: num
 
 /**
  * From the API's /metrics: its refusals of event posts by reason, how many runs started eagerly, and
- * rows per grouped insert command by collection (src/db/groupInsert.ts). The counters, by name.
+ * rows per grouped insert command by collection (src/db/groupInsert.ts); from the dev server's own
+ * metrics, the visibility rows it wrote by kind (tools/temporal holds started rows back). The
+ * counters, by name.
  */
-async function admissionCounts(api: string): Promise<Map<string, number>> {
+async function serviceCounts(api: string, temporalMetrics: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${api}/metrics`)).text();
   const counts = new Map<string, number>();
   const series =
     /^hookrelay_(requests_refused_total\{route="events",reason="\w+"\}|event_runs_started_total\{eager="\w+"\}|store_insert_batch_size_(?:sum|count)\{collection="\w+"\}) (\d+)/gm;
   for (const [, name, n] of text.matchAll(series)) counts.set(name, Number(n));
+  const temporal = await (await fetch(temporalMetrics)).text();
+  for (const [, kind, n] of temporal.matchAll(
+    /^visibility_persistence_requests\{operation="RecordWorkflowExecution(Started|Closed)"[^}]*\} (\d+)/gm,
+  ))
+    counts.set(`visibility_${kind}`, (counts.get(`visibility_${kind}`) ?? 0) + Number(n));
   return counts;
 }
 
-/** The figures of admissionCounts, as counted since `before` (the counts when the run began). */
-function admissionFigures(now: Map<string, number>, before = new Map<string, number>()) {
+/** The figures of serviceCounts, as counted since `before` (the counts when the run began). */
+function serviceFigures(now: Map<string, number>, before = new Map<string, number>()) {
   const since = (name: string) => (now.get(name) ?? 0) - (before.get(name) ?? 0);
   const labels = (re: RegExp) => [...new Set([...now.keys()].flatMap((k) => k.match(re)?.[1] ?? []))];
   const eager = since('event_runs_started_total{eager="yes"}');
@@ -238,6 +245,7 @@ function admissionFigures(now: Map<string, number>, before = new Map<string, num
         return `${c} ${rows} rows in ${commands} commands`;
       })
       .join(', '),
+    visibilityRows: `${since('visibility_Started')} started, ${since('visibility_Closed')} closed`,
   };
 }
 
@@ -256,10 +264,11 @@ async function main() {
   const children: ChildProcess[] = [];
   const t0 = Date.now();
   console.error(`bench: starting a stack in ${dataDir}…`);
-  const [temporalPort, uiPort, storePort] = await freePorts(3);
+  const [temporalPort, uiPort, metricsPort, storePort] = await freePorts(4);
+  const temporalMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
   const stack = await startStack({
     dataDir,
-    temporal: { port: temporalPort, uiPort },
+    temporal: { port: temporalPort, uiPort, metricsPort },
     store: { port: storePort, database: 'bench' },
   });
   const receiver = await startReceiver();
@@ -329,7 +338,7 @@ async function main() {
     warmAgent.destroy();
     await waitFor('the warm-up deliveries', async () => receiver.receipts.size >= warmUp * WEBHOOKS, 600_000);
     receiver.receipts.clear();
-    const countsBefore = await admissionCounts(api);
+    const countsBefore = await serviceCounts(api, temporalMetrics);
     console.error(`bench: stack, API and worker ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     if (STORM_RATE) {
@@ -348,7 +357,7 @@ async function main() {
       });
       const stormSeconds = (performance.now() - s0) / 1000;
       const stormCpu = cpuDelta(stormCpu0, cpuByLabel(stackPart));
-      const figures = admissionFigures(await admissionCounts(api), countsBefore);
+      const figures = serviceFigures(await serviceCounts(api, temporalMetrics), countsBefore);
       console.log(
         [
           '',
@@ -357,6 +366,7 @@ async function main() {
           `  503s by reason         ${figures.refused}`,
           `  runs started eagerly   ${figures.eager}`,
           `  grouped inserts        ${figures.insertGroups || 'none'}`,
+          `  visibility rows        ${figures.visibilityRows}`,
           ...cpuReport(stormCpu, Math.max(1, storm.delivered), stormSeconds),
           '',
         ].join('\n'),
@@ -445,7 +455,7 @@ async function main() {
       const w = Math.floor((r.at - a0) / 5000);
       perWindow[w] = (perWindow[w] ?? 0) + 1;
     }
-    const refusals = admissionFigures(await admissionCounts(api), countsBefore);
+    const refusals = serviceFigures(await serviceCounts(api, temporalMetrics), countsBefore);
     const deliverSeconds = (lastReceipt - a0) / 1000;
     const lost = expected - latencies.length;
     const delivered = Math.max(1, latencies.length);
@@ -461,6 +471,7 @@ async function main() {
         `  503s by reason         ${refusals.refused || 'none'}`,
         `  runs started eagerly   ${refusals.eager}`,
         `  grouped inserts        ${refusals.insertGroups || 'none'}`,
+        `  visibility rows        ${refusals.visibilityRows}`,
         `  lost deliveries        ${lost}`,
         `  duplicated deliveries  ${duplicates}`,
         `  attempts logged        ${attempts.length} (${retried} retries${errors.length ? `; errors: ${errors.join(' | ')}` : ''})`,

@@ -104,12 +104,13 @@ async function ensureBuilt(name: string, build: (outFile: string) => Promise<voi
 }
 
 /** A Temporal CLI of the user's own: HOOKRELAY_TEMPORAL_BIN, else a `temporal` on PATH. */
-const ownTemporalCli = () => process.env.HOOKRELAY_TEMPORAL_BIN || onPath('temporal');
+export const ownTemporalCli = () => process.env.HOOKRELAY_TEMPORAL_BIN || onPath('temporal');
 
 /**
  * The Temporal CLI (`temporal server start-dev`): the user's own, else the pinned one built from
- * tools/temporal, whose SQLite connection keeps its prepared statements (a patch to the driver,
- * built in place of the proxy's copy; see tools/temporal/_sqlite).
+ * tools/temporal with two of its modules patched: the SQLite driver keeps each connection's prepared
+ * statements (tools/temporal/_sqlite), and the server writes a run's started visibility row only
+ * once the run has been open 2 s (tools/temporal/_server).
  */
 export async function ensureTemporalCli(): Promise<string> {
   const existing = ownTemporalCli();
@@ -122,31 +123,13 @@ export async function ensureTemporalCli(): Promise<string> {
     const what = 'the Temporal CLI';
     const work = fs.mkdtempSync(path.join(cacheDir(), 'temporal-build-'));
     try {
-      // The driver's module, linked file by file (its files under GOMODCACHE cannot be edited or
-      // overlaid), with sqlite.go patched and stmtcache.go added, in place of the proxy's copy.
-      const proxyCopy = goModuleDir(srcDir, 'modernc.org/sqlite', what);
-      const driver = path.join(work, 'sqlite');
-      fs.mkdirSync(driver);
-      for (const name of fs.readdirSync(proxyCopy)) {
-        if (name !== 'sqlite.go') fs.symlinkSync(path.join(proxyCopy, name), path.join(driver, name));
-      }
-      fs.copyFileSync(path.join(proxyCopy, 'sqlite.go'), path.join(driver, 'sqlite.go'));
-      fs.chmodSync(path.join(driver, 'sqlite.go'), 0o644);
-      // Outside any repository (the ceiling), `git apply` patches plain files in its directory.
-      try {
-        execFileSync('git', ['apply', path.join(srcDir, '_sqlite', 'sqlite.go.patch')], {
-          cwd: driver,
-          env: { ...process.env, GIT_CEILING_DIRECTORIES: work },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
-      } catch (err) {
-        throw new Error(`building ${what} failed: git could not patch its SQLite driver: ${String(err)}`, {
-          cause: err,
-        });
-      }
-      fs.copyFileSync(path.join(srcDir, '_sqlite', 'stmtcache.go'), path.join(driver, 'stmtcache.go'));
+      const replaces = PATCHED_TEMPORAL_MODULES.map(({ module, dir }) => {
+        const copy = path.join(work, dir);
+        patchedModuleCopy(goModuleDir(srcDir, module, what), path.join(srcDir, dir), copy, what);
+        return `replace ${module} => ${copy}\n`;
+      });
       const goMod = fs.readFileSync(path.join(srcDir, 'go.mod'), 'utf8');
-      fs.writeFileSync(path.join(work, 'go.mod'), `${goMod}\nreplace modernc.org/sqlite => ${driver}\n`);
+      fs.writeFileSync(path.join(work, 'go.mod'), `${goMod}\n${replaces.join('')}`);
       fs.copyFileSync(path.join(srcDir, 'go.sum'), path.join(work, 'go.sum'));
       const modfile = `-modfile=${path.join(work, 'go.mod')}`;
       // The patched driver is tested first (main_test.go): a binary is kept only if it passes.
@@ -156,6 +139,61 @@ export async function ensureTemporalCli(): Promise<string> {
       fs.rmSync(work, { recursive: true, force: true });
     }
   });
+}
+
+/** The modules the pinned Temporal CLI is built with patched, each from its folder in tools/temporal. */
+const PATCHED_TEMPORAL_MODULES = [
+  { module: 'modernc.org/sqlite', dir: '_sqlite' },
+  { module: 'go.temporal.io/server', dir: '_server' },
+];
+
+/**
+ * A module's copy in `copy` for a `replace` directive: links to the proxy's files (which cannot be
+ * edited or overlaid), but the files that `patchDir`'s *.patch files change, copied and patched;
+ * `patchDir`'s .go files are added at its root.
+ */
+function patchedModuleCopy(proxyCopy: string, patchDir: string, copy: string, what: string): void {
+  const patches = fs.readdirSync(patchDir).filter((name) => name.endsWith('.patch'));
+  const patched = patches.flatMap((name) =>
+    [...fs.readFileSync(path.join(patchDir, name), 'utf8').matchAll(/^\+\+\+ b\/(\S+)/gm)].map((m) => m[1]),
+  );
+  linkTree(proxyCopy, copy, patched);
+  for (const name of patches) {
+    // Outside any repository (the ceiling), `git apply` patches plain files in its directory.
+    try {
+      execFileSync('git', ['apply', path.join(patchDir, name)], {
+        cwd: copy,
+        env: { ...process.env, GIT_CEILING_DIRECTORIES: path.dirname(copy) },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+    } catch (err) {
+      throw new Error(`building ${what} failed: git could not apply ${name}: ${String(err)}`, { cause: err });
+    }
+  }
+  for (const name of fs.readdirSync(patchDir).filter((n) => n.endsWith('.go'))) {
+    fs.copyFileSync(path.join(patchDir, name), path.join(copy, name));
+  }
+}
+
+/**
+ * `from`'s tree in `to` as links, but for the `own` files (paths under `from`), copied writable,
+ * with real folders on their way (go:embed refuses a linked file, not a file in a linked folder).
+ */
+function linkTree(from: string, to: string, own: string[]): void {
+  fs.mkdirSync(to, { recursive: true });
+  for (const name of fs.readdirSync(from)) {
+    const inside = own.filter((p) => p === name || p.startsWith(`${name}/`));
+    if (inside.length === 0) fs.symlinkSync(path.join(from, name), path.join(to, name));
+    else if (inside.includes(name)) {
+      fs.copyFileSync(path.join(from, name), path.join(to, name));
+      fs.chmodSync(path.join(to, name), 0o644);
+    } else
+      linkTree(
+        path.join(from, name),
+        path.join(to, name),
+        inside.map((p) => p.slice(name.length + 1)),
+      );
+  }
 }
 
 /** Where the Go module proxy's copy of `modulePath` (as `srcDir`'s go.mod pins it) is, downloading it first. */

@@ -40,8 +40,11 @@ function skipSqliteTool(err: unknown, log: (line: string) => void): undefined {
  */
 export interface StackOptions {
   dataDir: string;
-  /** Start the Temporal dev server on these ports; omit when TEMPORAL_ADDRESS points elsewhere. */
-  temporal?: { port: number; uiPort: number };
+  /**
+   * Start the Temporal dev server on these ports; omit when TEMPORAL_ADDRESS points elsewhere.
+   * `metricsPort`: the server's own Prometheus metrics there (the bench reads its visibility rows).
+   */
+  temporal?: { port: number; uiPort: number; metricsPort?: number };
   /**
    * Start the store on this port; omit when MONGODB_URI points elsewhere. `backend`: FerretDB's
    * (default: HOOKRELAY_EMBEDDED_STORE, else PostgreSQL); the store migration opens both.
@@ -242,7 +245,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   try {
     const waits: Promise<void>[] = [];
     if (options.temporal) {
-      const { port, uiPort } = options.temporal;
+      const { port, uiPort, metricsPort } = options.temporal;
       const temporalDb = path.join(options.dataDir, 'temporal.sqlite');
       if (temporalSqliteTool)
         await execFileAsync(temporalSqliteTool, [temporalDb]).catch((err) => skipSqliteTool(err, log));
@@ -277,9 +280,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           '--dynamic-config-value',
           'system.forceSearchAttributesCacheRefreshOnRead=false',
           // Visibility tasks read at most twice a second (default 20): a run that has closed by then
-          // gets no "started" or upsert row, only its close row (the server skips those tasks for
-          // closed runs), and each visibility row costs the dev server's SQLite dozens of index
-          // updates. A running run shows in the UI's list up to 0.5 s later. Each read takes up to
+          // gets no upsert row, only its close row (the server skips those tasks for closed runs; the
+          // pinned build also holds each started row back 2 s, see tools/temporal), and each
+          // visibility row costs the dev server's SQLite dozens of index updates. Each read takes up to
           // a batch, so reads × batch bounds the tasks per second: 1,000 (default 100) keeps that
           // at 2,000/s, far above the 4 tasks per event.
           '--dynamic-config-value',
@@ -292,6 +295,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           '--sqlite-pragma',
           'synchronous=normal',
           ...SEARCH_ATTRIBUTE_REGISTRATIONS.flatMap((sa) => ['--search-attribute', sa]),
+          ...(metricsPort ? ['--metrics-port', String(metricsPort)] : []),
         ],
         path.join(logs, 'temporal.log'),
         { ...GO_SERVER_ENV, TEMPORAL_VERSION_CHECK_DISABLED: '1' },

@@ -1,5 +1,7 @@
-// The Temporal CLI v1.5.1 (`temporal server start-dev`), built with one change to its SQLite
-// driver: each connection keeps its prepared statements (see _sqlite/stmtcache.go).
+// The Temporal CLI v1.5.1 (`temporal server start-dev`), built with two changes (src/stack/binaries.ts
+// applies them): its SQLite driver's connections keep their prepared statements (_sqlite), and the
+// server writes a run's started visibility row only once the run has been open 2 s, so runs that
+// close sooner get only their close row (_server).
 package main
 
 import (
