@@ -8,7 +8,8 @@
  * than that too, they are refused once their event id is known: while new events come slower than
  * runs start, a repost of an event refused here before (for lag or at the deadline; a refusal before
  * the body knows no id) is held to MAX_REPOST_LAG_MS instead, so events posted for the first time
- * go first (./newEventsFirst.ts). After a storm, producers still hold the events it refused, and
+ * go first (./newEventsFirst.ts); a new event refused while they are (the worker stalled) is told
+ * the usual wait and stays new. After a storm, producers still hold the events it refused, and
  * draining them keeps the service busy for a minute or more; new events then wait behind at most
  * MAX_REPOST_LAG_MS of them, not behind all of them. Refusals carry a Retry-After that grows with
  * the events waiting at producers (./retryAdvice.ts), so producers back off, and a repost of an
@@ -70,9 +71,10 @@ export function admissionControl(
     kind: 'events' | 'other',
     reason: 'backlog' | 'lag' | 'repost' | 'in_flight',
     message: string,
+    retryAfterSeconds = kind === 'events' ? eventRetryAdvice.refuse() : RETRY_AFTER_SECONDS,
   ) => {
     requestsRefused.inc({ route: kind, reason });
-    answerBusy(res, message, kind === 'events' ? eventRetryAdvice.refuse() : RETRY_AFTER_SECONDS);
+    answerBusy(res, message, retryAfterSeconds);
   };
 
   const beforeBody: RequestHandler = (req, res, next) => {
@@ -115,19 +117,22 @@ export function admissionControl(
     if (!isEventPost(req)) return next();
     const key = RefusedEvents.keyOf(req.headers.authorization, (req.body as { event?: { id?: unknown } })?.event?.id);
     res.locals.eventKey = key;
-    const heldBack =
-      repostLagMs < config.MAX_EVENT_LAG_MS && newEventsFirst.holdsBack(key, eventLag?.startsPerSecond() ?? 0);
+    const holds = repostLagMs < config.MAX_EVENT_LAG_MS;
+    const startsPerSecond = eventLag?.startsPerSecond() ?? 0;
+    const heldBack = holds && newEventsFirst.holdsBack(key, startsPerSecond);
     const limit = heldBack ? repostLagMs : config.MAX_EVENT_LAG_MS;
     const late = eventLag?.current() ?? 0;
     // Late now, and an event accepted now would be late too (see src/events/lag.ts).
     if (config.MAX_EVENT_LAG_MS > 0 && late > limit && (eventLag?.expectedWaitMs() ?? 0) > limit) {
+      const message = `deliveries start ${late} ms after acceptance${heldBack ? ', and new events go first' : ''}; try again shortly`;
+      // A new event refused while reposts are held back (so the queue is short): the worker
+      // stalled. It is no part of the backlog producers hold, so it is told the usual wait, not the
+      // storm's, and not remembered: its repost is new again, and goes first.
+      if (!heldBack && holds && newEventsFirst.holding(startsPerSecond)) {
+        return refuse(res, 'events', 'lag', message, RETRY_AFTER_SECONDS);
+      }
       newEventsFirst.refusedNow(key);
-      return refuse(
-        res,
-        'events',
-        heldBack ? 'repost' : 'lag',
-        `deliveries start ${late} ms after acceptance${heldBack ? ', and new events go first' : ''}; try again shortly`,
-      );
+      return refuse(res, 'events', heldBack ? 'repost' : 'lag', message);
     }
     newEventsFirst.letIn(key);
     eventRetryAdvice.letIn();

@@ -28,6 +28,11 @@ export class NewEventsFirst {
       this.newEvents.add(now);
       return false;
     }
+    return this.holding(startsPerSecond, now);
+  }
+
+  /** Whether reposts are held back now (whether or not one has come). */
+  holding(startsPerSecond: number, now = Date.now()): boolean {
     return (
       this.newEvents.perSecond(now) < NEW_EVENT_SHARE * startsPerSecond &&
       this.refused.size > HELD_SECONDS_WORTH_JUMPING * startsPerSecond

@@ -131,13 +131,13 @@ test('while the worker is later than MAX_REPOST_LAG_MS but not MAX_EVENT_LAG_MS,
     for (let i = 0; i < 100; i++) eventLag.accepting(`waiting-${i}`);
     const [lagBefore, repostBefore] = [await refusals('lag'), await refusals('repost')];
 
-    // Past both bounds: new events are refused, and remembered: producers hold 25, more than the
-    // 2 s of starts reposts are held back for.
+    // Past both bounds: new events are refused, and remembered: producers hold 40, more than the
+    // 2 s of starts reposts are held back for (at most 31 starts in 2 s below).
     eventLag.record(Date.now() - 3000);
-    const refused = Array.from({ length: 25 }, () => freshEvent());
+    const refused = Array.from({ length: 40 }, () => freshEvent());
     const statuses = await Promise.all(refused.map(async (e) => (await post(e)).status));
     expect(statuses.filter((s) => s !== 503)).toEqual([]);
-    expect(await refusals('lag')).toBe(lagBefore + 25);
+    expect(await refusals('lag')).toBe(lagBefore + 40);
     const [first, second] = refused;
 
     // Between the bounds, new events come slower than runs start (counted over 2 s; a lower lag
@@ -152,9 +152,23 @@ test('while the worker is later than MAX_REPOST_LAG_MS but not MAX_EVENT_LAG_MS,
     expect(repost.body.meta.error_message).toMatch(/new events go first/);
     expect(await refusals('repost')).toBe(repostBefore + 1);
 
+    // The worker stalls while reposts are held back: a new event is refused for lag, told the usual
+    // wait (not the storm's), and not remembered, so its repost goes first while the others wait.
+    eventLag.record(Date.now() - 3000);
+    const unlucky = freshEvent();
+    const stalled = await post(unlucky);
+    expect(stalled.status).toBe(503);
+    expect(stalled.headers.get('retry-after')).toBe(String(RETRY_AFTER_SECONDS));
+    expect(stalled.body.meta.error_message).not.toMatch(/new events go first/);
+    expect(await refusals('lag')).toBe(lagBefore + 41);
+    await stale();
+    startingLate(eventLag);
+    expect((await post(unlucky)).status).toBe(202);
+    expect((await post(second)).body.meta.error_message).toMatch(/new events go first/);
+
     // No longer late: a repost is let in.
     await stale();
-    expect((await post(second)).status).toBe(202);
+    expect((await post(refused[2])).status).toBe(202);
   } finally {
     await h.close();
   }

@@ -21,6 +21,16 @@ describe('NewEventsFirst', () => {
   test('lets reposts compete while producers hold little (a burst from a few producers)', () => {
     const few = holding(20);
     expect(few.holdsBack('held-0', 10, 1500)).toBe(false);
+    expect(few.holding(10, 1500)).toBe(false);
+  });
+
+  test('says whether reposts are held back before any comes (a new event refused then met a stall)', () => {
+    const first = holding(21);
+    expect(first.holding(10, 1500)).toBe(true);
+    expect(first.holdsBack('new-0', 10, 1500)).toBe(false);
+    expect(first.holding(10, 1500)).toBe(true);
+    // Runs no longer start: nothing to jump.
+    expect(first.holding(0, 1500)).toBe(false);
   });
 
   test('lets reposts compete while new events come as fast, or no run starts', () => {
