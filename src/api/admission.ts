@@ -8,8 +8,8 @@
  * than that too, they are refused once their event id is known: while new events come slower than
  * runs start, a repost of an event refused here before (for lag or at the deadline; a refusal before
  * the body knows no id) is held to MAX_REPOST_LAG_MS instead, so events posted for the first time
- * go first (./newEventsFirst.ts); a new event refused while they are (the worker stalled) is told
- * the usual wait and stays new. After a storm, producers still hold the events it refused, and
+ * go first (./newEventsFirst.ts); a new event refused then (the worker stalled) is told the usual
+ * wait and stays new. After a storm, producers still hold the events it refused, and
  * draining them keeps the service busy for a minute or more; new events then wait behind at most
  * MAX_REPOST_LAG_MS of them, not behind all of them. Refusals carry a Retry-After that grows with
  * the events waiting at producers (./retryAdvice.ts), so producers back off, and a repost of an
@@ -125,10 +125,10 @@ export function admissionControl(
     // Late now, and an event accepted now would be late too (see src/events/lag.ts).
     if (config.MAX_EVENT_LAG_MS > 0 && late > limit && (eventLag?.expectedWaitMs() ?? 0) > limit) {
       const message = `deliveries start ${late} ms after acceptance${heldBack ? ', and new events go first' : ''}; try again shortly`;
-      // A new event refused while reposts are held back (so the queue is short): the worker
+      // A new event refused after a storm, when new events alone make no queue: the worker
       // stalled. It is no part of the backlog producers hold, so it is told the usual wait, not the
       // storm's, and not remembered: its repost is new again, and goes first.
-      if (!heldBack && holds && newEventsFirst.holding(startsPerSecond)) {
+      if (!heldBack && holds && newEventsFirst.stalled(startsPerSecond)) {
         return refuse(res, 'events', 'lag', message, RETRY_AFTER_SECONDS);
       }
       newEventsFirst.refusedNow(key);

@@ -17,13 +17,17 @@ const NEW_EVENT_SHARE = 0.5;
 const HELD_SECONDS_WORTH_JUMPING = 2;
 /** New events per second are counted over this long. */
 const RATE_WINDOW_MS = 2000;
+/** How long the highest start rate is remembered when telling a stall from a storm. */
+const STARTS_PEAK_MS = 10_000;
 
 export class NewEventsFirst {
   private readonly refused = new RefusedEvents();
   private readonly newEvents = new RecentRate(RATE_WINDOW_MS);
+  private startsPeak = { perSecond: 0, at: 0 };
 
   /** An event post arrives (`key`: RefusedEvents.keyOf): whether it is a repost to hold back now. */
   holdsBack(key: string | undefined, startsPerSecond: number, now = Date.now()): boolean {
+    this.noteStarts(startsPerSecond, now);
     if (key === undefined || !this.refused.has(key, now)) {
       this.newEvents.add(now);
       return false;
@@ -31,8 +35,23 @@ export class NewEventsFirst {
     return this.holding(startsPerSecond, now);
   }
 
-  /** Whether reposts are held back now (whether or not one has come). */
-  holding(startsPerSecond: number, now = Date.now()): boolean {
+  /**
+   * Whether a new event refused now met a stall of the worker, not the storm: producers hold a
+   * backlog, and new events come at under half the rate runs started at lately (the highest over
+   * STARTS_PEAK_MS, so that a stall, which refuses new events too, does not lower it).
+   */
+  stalled(startsPerSecond: number, now = Date.now()): boolean {
+    this.noteStarts(startsPerSecond, now);
+    return this.holding(this.startsPeak.perSecond, now);
+  }
+
+  private noteStarts(startsPerSecond: number, now: number): void {
+    if (startsPerSecond >= this.startsPeak.perSecond || now - this.startsPeak.at > STARTS_PEAK_MS) {
+      this.startsPeak = { perSecond: startsPerSecond, at: now };
+    }
+  }
+
+  private holding(startsPerSecond: number, now: number): boolean {
     return (
       this.newEvents.perSecond(now) < NEW_EVENT_SHARE * startsPerSecond &&
       this.refused.size > HELD_SECONDS_WORTH_JUMPING * startsPerSecond

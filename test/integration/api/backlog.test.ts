@@ -152,8 +152,10 @@ test('while the worker is later than MAX_REPOST_LAG_MS but not MAX_EVENT_LAG_MS,
     expect(repost.body.meta.error_message).toMatch(/new events go first/);
     expect(await refusals('repost')).toBe(repostBefore + 1);
 
-    // The worker stalls while reposts are held back: a new event is refused for lag, told the usual
-    // wait (not the storm's), and not remembered, so its repost goes first while the others wait.
+    // The worker stalls while reposts are held back: no run starts for 2 s, then one 3 s late. A new
+    // event is refused for lag, told the usual wait (not the storm's), and not remembered, so its
+    // repost goes first while the others wait.
+    await new Promise((r) => setTimeout(r, 2100));
     eventLag.record(Date.now() - 3000);
     const unlucky = freshEvent();
     const stalled = await post(unlucky);

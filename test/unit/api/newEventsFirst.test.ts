@@ -21,16 +21,20 @@ describe('NewEventsFirst', () => {
   test('lets reposts compete while producers hold little (a burst from a few producers)', () => {
     const few = holding(20);
     expect(few.holdsBack('held-0', 10, 1500)).toBe(false);
-    expect(few.holding(10, 1500)).toBe(false);
   });
 
-  test('says whether reposts are held back before any comes (a new event refused then met a stall)', () => {
+  test('tells a new event refused in a stall (new events come slower than runs started lately, producers hold a backlog) from one refused in a storm', () => {
     const first = holding(21);
-    expect(first.holding(10, 1500)).toBe(true);
-    expect(first.holdsBack('new-0', 10, 1500)).toBe(false);
-    expect(first.holding(10, 1500)).toBe(true);
-    // Runs no longer start: nothing to jump.
-    expect(first.holding(0, 1500)).toBe(false);
+    expect(first.stalled(10, 1500)).toBe(true);
+    // The stall stops runs from starting: the rate of the last 10 s stands.
+    expect(first.stalled(0, 5000)).toBe(true);
+    expect(first.stalled(0, 11_600)).toBe(false);
+    // New events as fast as runs start: a storm.
+    const storm = holding(100);
+    for (let t = 0; t < 20; t++) storm.holdsBack(`new-${t}`, 10, 1000 + t * 50);
+    expect(storm.stalled(10, 2000)).toBe(false);
+    // Producers hold little: no storm behind.
+    expect(holding(20).stalled(10, 1500)).toBe(false);
   });
 
   test('lets reposts compete while new events come as fast, or no run starts', () => {
