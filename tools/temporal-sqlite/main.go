@@ -1,7 +1,8 @@
 // Command temporal-sqlite prepares the embedded Temporal dev server's SQLite file before the server
 // starts. A new file gets the schema the dev server would create itself (the same Go package, at the
 // server version the pinned Temporal CLI embeds); then every file loses the visibility indexes on
-// columns that neither the service nor the Temporal UI's usual lists search by.
+// columns that neither the service nor the Temporal UI's usual lists search by, and the keyword
+// columns' indexes hold only the rows with a value there.
 //
 // Why: every run writes a visibility row when it starts (if still running when the row is written)
 // and again when it closes, and each row updates every index of executions_visibility: 45 B-trees,
@@ -10,7 +11,8 @@
 //
 // Usage: temporal-sqlite <database file>
 //
-//	temporal-sqlite --list <database file>   (prints the visibility table's indexes, one a line)
+//	temporal-sqlite --list <database file>   (prints the visibility table's indexes, one a line,
+//	                                          with the WHERE of a partial one)
 package main
 
 import (
@@ -19,6 +21,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"go.temporal.io/server/common/config"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
@@ -82,6 +85,40 @@ func dropUnusedIndexes(file string) error {
 			return fmt.Errorf("dropping index %s: %w", index, err)
 		}
 	}
+	return keywordIndexesPartial(db)
+}
+
+// keywordIndexesPartial makes each keyword column's index hold only the rows with a value there:
+// the service's four keyword search attributes fill four of the ten columns (which four, the server
+// decides), and a row still costs an entry in every index of a column it leaves empty. A search
+// by a keyword (Keyword05 = ...) still uses the index: SQLite knows it implies IS NOT NULL.
+func keywordIndexesPartial(db *sql.DB) error {
+	for i := 1; i <= 10; i++ {
+		name, column := fmt.Sprintf("by_keyword_%02d", i), fmt.Sprintf("Keyword%02d", i)
+		var def string
+		err := db.QueryRow("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", name).Scan(&def)
+		if errors.Is(err, sql.ErrNoRows) || strings.Contains(def, " WHERE ") {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("reading index %s: %w", name, err)
+		}
+		tx, err := db.Begin()
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec("DROP INDEX " + name)
+		if err == nil {
+			_, err = tx.Exec(def + " WHERE " + column + " IS NOT NULL")
+		}
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			_ = tx.Rollback()
+		}
+		if err != nil {
+			return fmt.Errorf("making index %s partial: %w", name, err)
+		}
+	}
 	return nil
 }
 
@@ -95,15 +132,18 @@ func listIndexes(file string) error {
 		return err
 	}
 	defer db.Close()
-	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' ORDER BY name")
+	rows, err := db.Query("SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' ORDER BY name")
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
 			return err
+		}
+		if _, where, partial := strings.Cut(def, " WHERE "); partial {
+			name += " WHERE " + where
 		}
 		fmt.Println(name)
 	}
