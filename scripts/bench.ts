@@ -29,6 +29,7 @@ import { sampleEvent } from '../src/payloads/samples';
 import { libraryTemplate } from '../src/templates/library';
 import { build, buildIsCurrent, serviceProcessArgs } from './build';
 import { freePort, freePorts, startStack } from '../src/stack';
+import { visibilityRowsWritten } from '../src/stack/temporalMetrics';
 import { waitForTemporal } from '../src/temporal/client';
 import { cpuByLabel, cpuDelta } from './lib/processCpu';
 import { runStorm } from './lib/storm';
@@ -219,11 +220,9 @@ async function serviceCounts(api: string, temporalMetrics: string): Promise<Map<
   const series =
     /^hookrelay_(requests_refused_total\{route="events",reason="\w+"\}|event_runs_started_total\{eager="\w+"\}|store_insert_batch_size_(?:sum|count)\{collection="\w+"\}) (\d+)/gm;
   for (const [, name, n] of text.matchAll(series)) counts.set(name, Number(n));
-  const temporal = await (await fetch(temporalMetrics)).text();
-  for (const [, kind, n] of temporal.matchAll(
-    /^visibility_persistence_requests\{operation="RecordWorkflowExecution(Started|Closed)"[^}]*\} (\d+)/gm,
-  ))
-    counts.set(`visibility_${kind}`, (counts.get(`visibility_${kind}`) ?? 0) + Number(n));
+  const visibility = await visibilityRowsWritten(temporalMetrics);
+  counts.set('visibility_started', visibility.started);
+  counts.set('visibility_closed', visibility.closed);
   return counts;
 }
 
@@ -245,7 +244,7 @@ function serviceFigures(now: Map<string, number>, before = new Map<string, numbe
         return `${c} ${rows} rows in ${commands} commands`;
       })
       .join(', '),
-    visibilityRows: `${since('visibility_Started')} started, ${since('visibility_Closed')} closed`,
+    visibilityRows: `${since('visibility_started')} started, ${since('visibility_closed')} closed`,
   };
 }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { freePorts, startStack, type RunningStack } from '../../../src/stack';
 import { ownTemporalCli } from '../../../src/stack/binaries';
+import { visibilityRowsWritten } from '../../../src/stack/temporalMetrics';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-started-rows-'));
 let stack: RunningStack | undefined;
@@ -24,27 +25,21 @@ test('when runs close within 2 s of their start, then the dev server writes no s
   if (ownTemporalCli()) return console.warn('skipped: a temporal CLI other than the pinned build is in use');
   const [port, uiPort, metricsPort] = await freePorts(3);
   stack = await startStack({ dataDir, temporal: { port, uiPort, metricsPort }, log: () => {} });
-  const rows = async (kind: 'Started' | 'Closed') => {
-    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    const re = new RegExp(
-      `^visibility_persistence_requests\\{operation="RecordWorkflowExecution${kind}"[^}]*\\} (\\d+)`,
-      'gm',
-    );
-    return [...text.matchAll(re)].reduce((sum, m) => sum + Number(m[1]), 0);
-  };
+  const rows = async (kind: 'started' | 'closed') =>
+    (await visibilityRowsWritten(`http://127.0.0.1:${metricsPort}/metrics`))[kind];
 
   const connection = await Connection.connect({ address: stack.temporalAddress! });
   try {
     const client = new Client({ connection });
     // The server's own system runs (its scanners), begun at its start, get their started rows about
     // 3 s on: wait until no row has come for 5 s.
-    let startedBefore = await rows('Started');
+    let startedBefore = await rows('started');
     for (let still = 0; still < 5_000; still += 500) {
       await sleep(500);
-      const now = await rows('Started');
+      const now = await rows('started');
       if (now !== startedBefore) [startedBefore, still] = [now, -500];
     }
-    const closedBefore = await rows('Closed');
+    const closedBefore = await rows('closed');
     // No worker takes these runs. The short ones stay open 1 s: longer than the server's 0.5 s
     // between visibility reads, so without the patch each would get a started row.
     const open = 'started-rows-open';
@@ -63,11 +58,11 @@ test('when runs close within 2 s of their start, then the dev server writes no s
     const deadline = Date.now() + 20_000;
     while (!(await listedRunning()) && Date.now() < deadline) await sleep(250);
     expect(await listedRunning()).toBe(open);
-    while ((await rows('Closed')) - closedBefore < short.length && Date.now() < deadline) await sleep(250);
-    expect((await rows('Closed')) - closedBefore).toBe(short.length);
+    while ((await rows('closed')) - closedBefore < short.length && Date.now() < deadline) await sleep(250);
+    expect((await rows('closed')) - closedBefore).toBe(short.length);
     // The short runs' started tasks were retried by now (the open run's, made at the same time, was).
     await sleep(2_000);
-    expect((await rows('Started')) - startedBefore).toBe(1);
+    expect((await rows('started')) - startedBefore).toBe(1);
   } finally {
     await connection.close();
   }
