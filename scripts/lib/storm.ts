@@ -9,7 +9,9 @@
  * per second during the storm against what delivering those within one phase needs.
  */
 import crypto from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DeliveryLog } from '../../src/db/deliveryLog';
 import { StoredEvent } from '../../src/db/event';
 import { FailureMail } from '../../src/db/mail';
@@ -44,8 +46,29 @@ const NORMAL_P50_MS = 250;
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
+/**
+ * The kernel's counters of connections it could not queue for accept (the API's event loop too busy
+ * to take them) and of connection attempts sent again: machine-wide, so read with nothing else running.
+ */
+function tcpCounters(): Record<string, number> {
+  const lines = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('TcpExt:'));
+  const [names, values] = lines.map((l) => l.split(/\s+/).slice(1));
+  const all = Object.fromEntries(names.map((n, i) => [n, Number(values[i])]));
+  return Object.fromEntries(['ListenOverflows', 'ListenDrops', 'TCPSynRetrans'].map((n) => [n, all[n] ?? 0]));
+}
+
+/** The API's longest event-loop delay since the last read (prom-client resets it on each scrape). */
+async function apiLoopDelayMaxMs(api: string): Promise<number> {
+  const res = await fetch(`${api}/metrics`, { signal: AbortSignal.timeout(ANSWER_LIMIT_MS) }).catch(() => null);
+  const text = res?.ok ? await res.text() : '';
+  const m = /^hookrelay_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
+  return m ? Number(m[1]) * 1000 : NaN;
+}
+
 function post(agent: http.Agent, url: string, body: string, key: string) {
-  return new Promise<{ status: number; retryAfter?: string }>((resolve) => {
+  return new Promise<{ status: number; retryAfter?: string; failure?: string }>((resolve) => {
     const req = http.request(
       url,
       {
@@ -60,8 +83,15 @@ function post(agent: http.Agent, url: string, body: string, key: string) {
       },
     );
     // No answer within the limit: counted as status 0, and the producer posts again.
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve({ status: 0 }));
+    let noAnswer = '';
+    req.on('timeout', () => {
+      // Which socket it waited on tells a connection never made from a request the API did not answer.
+      noAnswer = `no answer (${req.socket?.connecting ? 'never connected' : req.reusedSocket ? 'kept-alive socket' : 'new socket'})`;
+      req.destroy();
+    });
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      resolve({ status: 0, failure: noAnswer || (err.code ?? err.message) }),
+    );
     req.end(body);
   });
 }
@@ -77,9 +107,17 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
   const statuses = new Map<number, number>();
   let reposts = 0;
   let overLimit = 0;
+  /** Why answers missed the limit: no answer, a connection error (by code), or answered late. */
+  const overLimitCauses = new Map<string, number>();
   let missingRetryAfter = 0;
-  /** Per 10 s of the run, by when answered: events let in, refused, and the Retry-After given. */
-  const answerWindows = new Map<number, { accepted: number; refused: number; retryAfter: number[] }>();
+  /** Per 10 s of the run, by when answered: events let in, refused, the Retry-After given, answers over the limit. */
+  type AnswerWindow = { accepted: number; refused: number; retryAfter: number[]; overLimit: number };
+  const answerWindows = new Map<number, AnswerWindow>();
+  /** Per 10 s of the run: the producer's own and the API's longest event-loop delay. */
+  const loopDelayMaxMs = new Map<number, { producer: number; api: number }>();
+  const producerLoop = monitorEventLoopDelay({ resolution: 10 });
+  producerLoop.enable();
+  const tcpBefore = tcpCounters();
   /** Per event index: when it was scheduled (first offered), when it was accepted, after how many refusals. */
   const acceptedAt = new Map<number, { offered: number; accepted: number; refusals: number }>();
   const probes = { healthz: [] as number[], list: [] as number[], failed: 0 };
@@ -119,7 +157,11 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
       (o.seconds * 1000) / 2,
     );
   }
-  const progress = setInterval(() => {
+  const progress = setInterval(async () => {
+    const window = Math.round((performance.now() - t0) / 10_000) - 1;
+    const producer = producerLoop.max / 1e6;
+    producerLoop.reset();
+    loopDelayMaxMs.set(window, { producer, api: await apiLoopDelayMaxMs(o.api) });
     const at = ((performance.now() - t0) / 1000).toFixed(0);
     console.error(
       `storm: ${at} s, ${acceptedAt.size} of ${schedule.length} events accepted, ${o.receipts.size} delivered`,
@@ -138,11 +180,16 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
         const res = await post(agent, `${o.api}/v3/events`, body, o.key);
         const took = performance.now() - sent;
         answerMs.push(took);
-        if (took > ANSWER_LIMIT_MS || res.status === 0) overLimit++;
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         const aw = Math.floor((performance.now() - t0) / 10_000);
-        const answerWindow = answerWindows.get(aw) ?? { accepted: 0, refused: 0, retryAfter: [] };
+        const answerWindow = answerWindows.get(aw) ?? { accepted: 0, refused: 0, retryAfter: [], overLimit: 0 };
         answerWindows.set(aw, answerWindow);
+        if (took > ANSWER_LIMIT_MS || res.status === 0) {
+          overLimit++;
+          answerWindow.overLimit++;
+          const cause = res.failure ?? 'answered after 5 s';
+          overLimitCauses.set(cause, (overLimitCauses.get(cause) ?? 0) + 1);
+        }
         if (res.status === 202) {
           answerWindow.accepted++;
           acceptedAt.set(i, { offered: t0 + at, accepted: performance.now(), refusals: tries });
@@ -168,6 +215,8 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
   }
   await new Promise((r) => setTimeout(r, 3000)); // late copies
   clearInterval(progress);
+  producerLoop.disable();
+  const tcpAfter = tcpCounters();
   probing = false;
   await prober;
   agent.destroy();
@@ -240,7 +289,10 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
   const report = [
     `hookrelay storm: ${3 * o.rate}/s for ${o.seconds} s, then ${(o.rate / 3).toFixed(1)}/s for ${o.seconds} s (${schedule.length} events, ${o.webhookIds.length} webhook(s))${o.freezeStoreSeconds ? `, store frozen ${o.freezeStoreSeconds} s from ${o.seconds / 2} s` : ''}; posting took ${postedFor.toFixed(0)} s`,
     `  answers                ${answerMs.length} (${[...statuses].map(([s, n]) => `${s || 'none'}: ${n}`).join(', ')}); p50 ${fmt(pct(sortedAnswers, 50))} ms, p99 ${fmt(pct(sortedAnswers, 99))} ms, max ${fmt(sortedAnswers[sortedAnswers.length - 1])} ms`,
-    `  over 5 s or unanswered ${overLimit}; 503 without Retry-After ${missingRetryAfter}; reposts ${reposts}`,
+    `  over 5 s or unanswered ${overLimit}${overLimit ? ` (${[...overLimitCauses].map(([c, n]) => `${c}: ${n}`).join(', ')})` : ''}; 503 without Retry-After ${missingRetryAfter}; reposts ${reposts}`,
+    `  kernel (machine-wide)  ${Object.entries(tcpAfter)
+      .map(([n, v]) => `${n} +${v - tcpBefore[n]}`)
+      .join(', ')}`,
     `  probes during storm    /healthz ${probeLine(probes.healthz)}; webhooks list ${probeLine(probes.list)}; failed ${probes.failed}`,
     `  lost deliveries        ${lost} of ${expected}`,
     `  extra copies           ${extra} (${((100 * extra) / Math.max(1, received)).toFixed(2)} % of deliveries); attempts logged retrying ${retryingRows}`,
@@ -258,12 +310,14 @@ export async function runStorm(o: StormOptions): Promise<{ report: string[]; del
         const refusedShare = `${fmt((100 * refusedFirst) / Math.max(1, events))} %`;
         return `    ${String(w * 10).padStart(4)}–${String(w * 10 + 10).padEnd(4)} s  (${String(s.length).padStart(4)})       ${pair(s)}              ${pair(a)}                 ${pair(f)}            ${refusedShare.padStart(5)}`;
       }),
-    `  by 10 s of the run      let in   refused   Retry-After given p50 / max s`,
+    // Event-loop delay: a producer's own stall would show as a slow answer it did not get.
+    `  by 10 s of the run      let in   refused   over 5 s   Retry-After given p50 / max s   event-loop delay max ms: API / producer`,
     ...[...answerWindows]
       .sort((a, b) => a[0] - b[0])
-      .map(([w, { accepted, refused, retryAfter }]) => {
+      .map(([w, { accepted, refused, retryAfter, overLimit: late }]) => {
         const r = retryAfter.sort((x, y) => x - y);
-        return `    ${String(w * 10).padStart(4)}–${String(w * 10 + 10).padEnd(4)} s     ${String(accepted).padStart(6)}   ${String(refused).padStart(7)}   ${fmt(pct(r, 50)).padStart(7)} / ${fmt(r[r.length - 1])}`;
+        const loop = loopDelayMaxMs.get(w);
+        return `    ${String(w * 10).padStart(4)}–${String(w * 10 + 10).padEnd(4)} s     ${String(accepted).padStart(6)}   ${String(refused).padStart(7)}   ${String(late).padStart(8)}   ${fmt(pct(r, 50)).padStart(7)} / ${fmt(r[r.length - 1]).padEnd(15)}   ${fmt(loop?.api ?? NaN).padStart(6)} / ${fmt(loop?.producer ?? NaN)}`;
       }),
   ];
   return { report, delivered: received, ok: lost === 0 && overLimit === 0 && failedRows === 0 && mails === 0 };
