@@ -136,6 +136,12 @@ const schema = z.object({
    * of 26,604 answers past 5 s at 4,000 ms, 24 of 12,821 at 2,500 ms).
    */
   REQUEST_DEADLINE_MS: int(2_500, 100),
+  /**
+   * New connections the API accepts per turn of its event loop (one per copy of its listening
+   * descriptor, src/api/acceptPerTurn.ts). A saturated process turns its loop a few times a second;
+   * at 1 a storm's burst of new connections waited seconds unanswered in the kernel's queue.
+   */
+  API_ACCEPTS_PER_TURN: int(32, 1).pipe(z.number().max(1024)),
   /** Redeliveries a recover starts per second at most (a receiver that was down gets a bounded catch-up). */
   RECOVER_DELIVERIES_PER_SECOND: int(20, 1).pipe(z.number().max(1000)),
   /** Where the web console links a delivery's workflow run (the Temporal Web UI). */

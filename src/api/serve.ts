@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import { runRetentionSweeper } from '../retention/sweep';
 import { watchBacklog } from '../events/backlog';
 import type { EventLag } from '../events/lag';
+import { listenOnCopies } from './acceptPerTurn';
 import { createApp } from './app';
 import { configureServer } from './server';
 
@@ -29,12 +30,17 @@ export function serveApi(deps: ApiDeps): () => Promise<void> {
       ? watchBacklog(deps.temporal, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE)
       : undefined;
   const app = createApp({ ...deps, backlog });
+  let copies: Promise<Server[]> = Promise.resolve([]);
   const server: Server = app.listen(config.PORT, config.HOST, (err?: Error) => {
     // Express 5 hands a listen error (say, the port is taken) to this callback.
     if (err) {
       logger.error('api cannot listen', { url: `http://${config.HOST}:${config.PORT}`, error: err.message });
       process.exit(1);
     }
+    copies = listenOnCopies(server, app, config.API_ACCEPTS_PER_TURN - 1).catch((e: Error) => {
+      logger.warn('api accepts one new connection per event-loop turn', { error: e.message });
+      return [];
+    });
     logger.info('api listening', { url: `http://${config.HOST}:${config.PORT}` });
   });
   configureServer(server);
@@ -44,6 +50,7 @@ export function serveApi(deps: ApiDeps): () => Promise<void> {
     backlog?.stop();
     // Not awaited: a long sweep must not hold up shutdown (its error after stop is not logged).
     void stopRetention();
-    await new Promise((resolve) => server.close(resolve));
+    const servers = [server, ...(await copies)];
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   };
 }
