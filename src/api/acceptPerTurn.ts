@@ -37,9 +37,9 @@ export async function listenOnCopies(server: Server, handler: RequestListener, c
         });
         helper.send('listener', handle as never, { keepOpen: true });
       });
-      const server = configureServer(http.createServer(handler));
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(copy, resolve));
-      servers.push(server);
+      const onCopy = configureServer(http.createServer(handler));
+      await new Promise<void>((resolve, reject) => onCopy.once('error', reject).listen(copy, resolve));
+      servers.push(onCopy);
     }
     return servers;
   } catch (err) {
