@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { createApiKey } from '../src/access/keys';
+import { DeliveryLog } from '../src/db/deliveryLog';
 import { Webhook } from '../src/db/webhook';
 import { INLINE_DELIVERY_LIMIT, webhookChildWorkflowId } from '../src/shared/delivery';
 import { freePorts, startStack } from '../src/stack';
@@ -163,7 +164,48 @@ const scenarios: Record<string, Scenario> = {
     await s.h.temporal.workflow.getHandle(id).result();
     return { 'manual-fire': id };
   },
+  async redeliver(s) {
+    const owner = await s.owner();
+    const { wh, logId } = await failedDelivery(s, owner, '/down-then-redelivered');
+    const res = await call(s.h.api, 'POST', `/v3/extensions/event-webhooks/${wh.id}/logs/${logId}/redeliver`, {
+      key: owner.key,
+    });
+    if (res.status !== 202) throw new Error(`redeliver answered ${res.status} ${JSON.stringify(res.body)}`);
+    await s.h.temporal.workflow.getHandle(res.body.data.workflow_id).result();
+    return { redeliver: res.body.data.workflow_id };
+  },
+
+  async recover(s) {
+    const owner = await s.owner();
+    const since = new Date(Date.now() - 1000).toISOString();
+    const { wh } = await failedDelivery(s, owner, '/down-then-recovered');
+    const res = await call(s.h.api, 'POST', `/v3/extensions/event-webhooks/${wh.id}/recover`, {
+      key: owner.key,
+      body: { since, until: new Date().toISOString() },
+    });
+    if (res.status !== 202) throw new Error(`recover answered ${res.status} ${JSON.stringify(res.body)}`);
+    const id = await onlyRun(s.h.temporal, `WorkflowType = 'recoverWorkflow' AND WebhookIds = '${wh.id}'`);
+    await s.h.temporal.workflow.getHandle(id).result();
+    return { recover: id };
+  },
 };
+
+/**
+ * A webhook with one URL and no retries, and an event whose delivery to it failed; the URL answers
+ * 200 from then on, for a redelivery. The failed row's id.
+ */
+async function failedDelivery(s: Scene, owner: { key: string; organizationId: string }, urlPath: string) {
+  const wh = await createWebhook(owner.organizationId, { urls: [url(s, urlPath)], max_retry: 0 });
+  s.receiver.setHandler((req) => (req.path === urlPath ? { status: 500 } : replies(req.path)));
+  try {
+    await deliverEvent(s.h.api, owner.key, s.h.temporal, freshEvent());
+  } finally {
+    s.receiver.setHandler((req) => replies(req.path));
+  }
+  const row = await DeliveryLog.findOne({ webhookId: wh.id }).lean();
+  if (row?.outcome !== 'failed') throw new Error(`expected a failed delivery, found ${row?.outcome}`);
+  return { wh, logId: String(row._id) };
+}
 
 /** What the shared receiver answers: /down and /disable-me fail, everything else is delivered. */
 function replies(p: string) {
