@@ -15,7 +15,7 @@ import { refuseIfAnsweredAtDeadline } from '../shared/requestScope';
 import { startSearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { eventWorkflowId } from '../shared/workflowIds';
-import type { eventDeliveryWorkflowV2 } from '../workflows';
+import type { eventDeliveryWorkflow } from '../workflows';
 import { eventRunsStarted, eventsAccepted, temporalErrors } from '../metrics/registry';
 import { EagerStartGate } from './eagerGate';
 import type { EventLag } from './lag';
@@ -78,7 +78,7 @@ export async function acceptEvent(deps: IngestDeps, organizationId: string, pars
     // producer waits.
     const handle = await deps.temporal.connection
       .withDeadline(Date.now() + (eager ? EAGER_START_DEADLINE_MS : START_DEADLINE_MS), () =>
-        deps.temporal.workflow.start<typeof eventDeliveryWorkflowV2>('eventDeliveryWorkflowV2', {
+        deps.temporal.workflow.start<typeof eventDeliveryWorkflow>('eventDeliveryWorkflow', {
           taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
           workflowId,
           args: [input],

@@ -10,7 +10,7 @@
  */
 import type { EventEnvelopeV2, HttpMethod, PayloadType, RunStatus, WebhookVersion } from './types';
 
-/** Input of `eventDeliveryWorkflowV2` (and of `eventDeliveryWorkflow` before it): one accepted event (its envelope with the org already set). */
+/** Input of `eventDeliveryWorkflow`: one accepted event (its envelope with the org already set). */
 export interface EventWorkflowInput {
   organizationId: string;
   envelope: EventEnvelopeV2;

@@ -38,7 +38,6 @@ import {
 } from '../shared/delivery';
 import { SA_DELIVERY_STATUS } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
-import { showHeldWebhookIds } from './webhookIdsAttribute';
 
 const store = proxyActivities<Activities>({
   startToCloseTimeout: STORE_ACTIVITY_TIMEOUT,
@@ -63,15 +62,7 @@ export interface DeliveryContext {
   acceptedAt?: number;
   /** A redelivery's round (see DeliveryRequest.round); absent on a first delivery. */
   round?: string;
-  /**
-   * Set by a workflow type newer than every patch below (eventDeliveryWorkflowV2): the patched
-   * branches are taken without asking patched(), so its runs' histories carry no patch markers.
-   */
-  patchesApplied?: true;
 }
-
-/** patched(), unless the run's type postdates the patch (DeliveryContext.patchesApplied). */
-const applies = (ctx: DeliveryContext, patchId: string) => ctx.patchesApplied === true || patched(patchId);
 
 /** The innermost cause's message: what an admin needs in a log or a mail. */
 function describeFailure(err: unknown): string {
@@ -135,7 +126,6 @@ async function durableAttempts(
   summary: string,
   firstAttempt: number,
 ): Promise<void> {
-  showHeldWebhookIds();
   const { deliverAttempt } = proxyActivities<Activities>({
     startToCloseTimeout: ctx.retry.attemptTimeoutMs + ATTEMPT_TIMEOUT_MARGIN_MS,
     heartbeatTimeout: ATTEMPT_HEARTBEAT_TIMEOUT_MS,
@@ -172,7 +162,6 @@ async function localFirstAttempt(ctx: DeliveryContext, request: DeliveryRequest,
     const failed = failedAttemptOf(err);
     next = (failed.attempt ?? 1) + 1;
     if (isCancellation(err) || isFinalFailure(err) || next > request.maxAttempts) throw err;
-    showHeldWebhookIds();
     // A Retry-After (already capped by RETRY_AFTER_CAP_MS) wins over the backoff, as in Temporal's retries.
     await sleep(failed.retryAfterMs ?? ctx.retry.initialIntervalMs * ctx.retry.backoffCoefficient ** (next - 2));
   }
@@ -194,7 +183,6 @@ async function rateLimitedAttempts(
   summary: string,
   perSecond: number,
 ): Promise<void> {
-  showHeldWebhookIds();
   // Regular activities, not local ones: a local attempt is run again when its workflow task is
   // (a worker stopping or overloaded), and with it the request.
   const { deliverAttempt } = proxyActivities<Activities>({
@@ -247,7 +235,6 @@ async function rateLimitedAttempts(
  * outcome stands, and the mail row says `error`.
  */
 async function sendFailureMail(failure: Parameters<Activities['handleDeliveryFailure']>[0]): Promise<void> {
-  showHeldWebhookIds();
   try {
     await mail.handleDeliveryFailure(failure);
   } catch (err) {
@@ -268,9 +255,9 @@ async function deliverToUrl(
   const summary = `${webhook.name}: ${target.method} ${target.origin}/…`;
   try {
     // Asked only for a limited URL, so unlimited ones' histories carry no marker for it.
-    if (target.ratePerSecond && applies(ctx, RATE_LIMIT_PATCH)) {
+    if (target.ratePerSecond && patched(RATE_LIMIT_PATCH)) {
       await rateLimitedAttempts(ctx, { ...common, body }, summary, target.ratePerSecond);
-    } else if (applies(ctx, LOCAL_FIRST_ATTEMPT_PATCH)) await localFirstAttempt(ctx, { ...common, body }, summary);
+    } else if (patched(LOCAL_FIRST_ATTEMPT_PATCH)) await localFirstAttempt(ctx, { ...common, body }, summary);
     else await durableAttempts(ctx, { ...common, body }, summary, 1);
     return { webhookId: webhook.id, target, outcome: 'delivered' };
   } catch (err) {
@@ -296,7 +283,7 @@ export async function deliverToWebhook(ctx: DeliveryContext, webhook: WebhookPla
     body =
       webhook.payloadType !== 'custom'
         ? standardBody(webhook.version, ctx.envelope)
-        : applies(ctx, LOCAL_FIRST_ATTEMPT_PATCH)
+        : patched(LOCAL_FIRST_ATTEMPT_PATCH)
           ? await localStore.renderCustomPayload({ ...render, trigger: ctx.trigger })
           : await store.renderCustomPayload(render);
   } catch (err) {

@@ -24,7 +24,6 @@ import {
 import { SA_DELIVERY_STATUS, SA_WEBHOOK_IDS, startSearchAttributes } from '../shared/searchAttributes';
 import type { EventEnvelopeV2 } from '../shared/types';
 import { deliverToWebhook, webhookDeliveryWorkflow, type DeliveryContext } from './deliverWebhook';
-import { holdWebhookIds, showHeldWebhookIds, upsertFinalStatus } from './webhookIdsAttribute';
 
 // Planning is one short read: as a local activity it runs inside the workflow task, with no
 // extra round trip through the server.
@@ -48,7 +47,6 @@ export async function fanOut(ctx: DeliveryContext, webhooks: WebhookPlan[]): Pro
   if (total <= INLINE_DELIVERY_LIMIT) {
     return (await Promise.all(webhooks.map((w) => deliverToWebhook(ctx, w)))).flat();
   }
-  showHeldWebhookIds();
   const parent = workflowInfo().workflowId;
   const results = await Promise.all(
     webhooks.map((webhook) =>
@@ -68,39 +66,7 @@ export async function fanOut(ctx: DeliveryContext, webhooks: WebhookPlan[]): Pro
  * parallel with retries, then record the final status as a search attribute. The workflow id
  * comes from (org, event id), so the event is delivered by one run only. It never fails on a
  * receiver's account: failed deliveries are results (logged, mailed), not errors.
- *
- * The type the API starts. It replaced eventDeliveryWorkflow, whose runs carry a patch marker and
- * three search-attribute upserts where these carry one (see webhookIdsAttribute.ts): a new type,
- * so that runs of the old one in flight replay unchanged.
  */
-export async function eventDeliveryWorkflowV2(input: EventWorkflowInput): Promise<DeliveryRunResult> {
-  const { organizationId, envelope, acceptedAt } = input;
-  const { workflowId, runId } = workflowInfo();
-  const plan = await planner.recordAndPlanEvent({ organizationId, envelope, workflowId, runId, acceptedAt });
-  if (plan.repeat) {
-    upsertFinalStatus('duplicate');
-    return { status: 'duplicate', deliveries: [] };
-  }
-  const matched = plan.webhooks.filter((w) => matches(w, envelope));
-  holdWebhookIds(matched.map((w) => w.id));
-  const deliveries = await fanOut({ ...contextOf(input, plan.retry), patchesApplied: true }, matched);
-  const status = runStatusOf(deliveries);
-  upsertFinalStatus(status);
-  return { status, deliveries };
-}
-
-function contextOf(input: EventWorkflowInput, retry: DeliveryPlan['retry']): DeliveryContext {
-  return {
-    organizationId: input.organizationId,
-    eventId: input.envelope.event.id,
-    envelope: input.envelope,
-    trigger: 'event',
-    retry,
-    ...(input.acceptedAt !== undefined && { acceptedAt: input.acceptedAt }),
-  };
-}
-
-/** The first event type, kept for its runs started before eventDeliveryWorkflowV2. */
 export async function eventDeliveryWorkflow(input: EventWorkflowInput): Promise<DeliveryRunResult> {
   const { organizationId, envelope } = input;
   let plan: DeliveryPlan;
@@ -118,7 +84,15 @@ export async function eventDeliveryWorkflow(input: EventWorkflowInput): Promise<
   }
   const matched = plan.webhooks.filter((w) => matches(w, envelope));
   if (matched.length) upsertSearchAttributes([{ key: SA_WEBHOOK_IDS, value: matched.map((w) => w.id) }]);
-  const deliveries = await fanOut(contextOf(input, plan.retry), matched);
+  const ctx: DeliveryContext = {
+    organizationId,
+    eventId: envelope.event.id,
+    envelope,
+    trigger: 'event',
+    retry: plan.retry,
+    ...(input.acceptedAt !== undefined && { acceptedAt: input.acceptedAt }),
+  };
+  const deliveries = await fanOut(ctx, matched);
   const status = runStatusOf(deliveries);
   upsertSearchAttributes([{ key: SA_DELIVERY_STATUS, value: status }]);
   return { status, deliveries };

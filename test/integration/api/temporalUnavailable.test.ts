@@ -39,7 +39,7 @@ test('when Temporal cannot be reached, then POST /v3/events answers 503 with Ret
         workflow_id: eventWorkflowId(owner.organizationId, event.event.id),
       });
       const run = await temporal.workflow.getHandle(accepted.workflow_id).describe();
-      expect(run.type).toBe('eventDeliveryWorkflowV2');
+      expect(run.type).toBe('eventDeliveryWorkflow');
     } finally {
       await temporal.connection.close();
     }

@@ -45,7 +45,7 @@ async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals
   await exited;
 }
 
-describe('eventDeliveryWorkflowV2 when its worker is killed', () => {
+describe('eventDeliveryWorkflow when its worker is killed', () => {
   // The activity's start-to-close timeout is DELIVERY_TIMEOUT_MS + 5 s: how long Temporal waits
   // before it gives a lost attempt to another worker.
   const config = testConfig({ DELIVERY_TIMEOUT_MS: '2000' });

@@ -8,7 +8,7 @@ import { startReceiver, type Receiver } from '../../support/receiver';
 import { createWebhook, deliverEvent, freshEvent, logsOf, newSecret, until } from '../../support/deliveries';
 import { startHarness, startWorker, testConfig, type Harness, type RunningWorker } from '../../support/harness';
 
-describe('eventDeliveryWorkflowV2: what each webhook receives', () => {
+describe('eventDeliveryWorkflow: what each webhook receives', () => {
   const config = testConfig();
   let h: Harness;
   let worker: RunningWorker;

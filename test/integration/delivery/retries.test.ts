@@ -8,7 +8,7 @@ import { createWebhook, deliverEvent, freshEvent, logsOf } from '../../support/d
 import { startHarness, startWorker, testConfig, type Harness, type RunningWorker } from '../../support/harness';
 
 // Retry delays from configuration in milliseconds (first retry after 100 ms, ×2), never mocked time.
-describe('eventDeliveryWorkflowV2: retries, cancellation and failure mail', () => {
+describe('eventDeliveryWorkflow: retries, cancellation and failure mail', () => {
   let smtp: SmtpCatcher;
   let h: Harness;
   let worker: RunningWorker;

@@ -103,8 +103,8 @@ describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     expect(names).toEqual(
       expect.arrayContaining([
         'POST /v3/events',
-        'StartWorkflow:eventDeliveryWorkflowV2',
-        'RunWorkflow:eventDeliveryWorkflowV2',
+        'StartWorkflow:eventDeliveryWorkflow',
+        'RunWorkflow:eventDeliveryWorkflow',
         'RunActivity:recordAndPlanEvent',
         'RunActivity:deliverAttempt',
       ]),
