@@ -16,13 +16,20 @@ function prebuiltBundle(): string | undefined {
 }
 
 /**
- * Workflow tasks (and their local activities) a worker runs at once. A start asks for its first
+ * Workflow tasks a worker runs at once. A start asks for its first
  * task eagerly only while a slot is free, and in a burst of 5,000 on 2 cores 200 slots were all
  * held a fifth of the time (about 3,950 runs started eagerly, the rest through the task queue at
  * a poll, a history read and a dispatch more each); with 500 nearly all were (4,975-4,998), for 9%
  * less CPU per event.
  */
 const WORKFLOW_TASK_SLOTS = 500;
+/**
+ * Local activities (first attempts, renders) a worker runs at once: fewer than the task slots. At
+ * 500, bursts with Jsonnet templates stalled: 2,000 events through the Slack template took 75 s
+ * instead of 33 (deliveries trickled for 35 s at the end, p99 32-61 s); at 200 they did not. Tasks
+ * beyond it wait for a slot while holding their own.
+ */
+const LOCAL_ACTIVITY_SLOTS = 200;
 
 /** Worker options shared by the entry point, the tests and the benchmark. */
 export function workerOptions(
@@ -46,7 +53,7 @@ export function workerOptions(
     // A workflow task holds its slot while its local first attempts wait on receivers: with the
     // default 40 slots a burst runs out of them, and the server stops starting workflows eagerly.
     maxConcurrentWorkflowTaskExecutions: WORKFLOW_TASK_SLOTS,
-    maxConcurrentLocalActivityExecutions: WORKFLOW_TASK_SLOTS,
+    maxConcurrentLocalActivityExecutions: LOCAL_ACTIVITY_SLOTS,
     ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
   };
 }
