@@ -16,11 +16,11 @@ function prebuiltBundle(): string | undefined {
 }
 
 /**
- * Workflow tasks a worker runs at once. A start asks for its first
- * task eagerly only while a slot is free, and in a burst of 5,000 on 2 cores 200 slots were all
- * held a fifth of the time (about 3,950 runs started eagerly, the rest through the task queue at
- * a poll, a history read and a dispatch more each); with 500 nearly all were (4,975-4,998), for 9%
- * less CPU per event.
+ * Workflow tasks a worker runs at once. A task holds its slot while its local first attempts wait
+ * on receivers, and a start asks for its first task eagerly only while a slot is free: in a burst of
+ * 5,000 on 2 cores, 200 slots started about 3,950 runs eagerly (the rest went through the task
+ * queue, a poll, a history read and a dispatch more each), 500 nearly all (4,975-4,998), for 9% less
+ * CPU per event.
  */
 const WORKFLOW_TASK_SLOTS = 500;
 /**
@@ -50,8 +50,6 @@ export function workerOptions(
     },
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE,
-    // A workflow task holds its slot while its local first attempts wait on receivers: with the
-    // default 40 slots a burst runs out of them, and the server stops starting workflows eagerly.
     maxConcurrentWorkflowTaskExecutions: WORKFLOW_TASK_SLOTS,
     maxConcurrentLocalActivityExecutions: LOCAL_ACTIVITY_SLOTS,
     ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
