@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../config';
 import { WORKFLOW_INTERCEPTOR_MODULES, workerTracingOptions } from '../tracing/worker';
-import { WORKFLOWS_PATH } from './bundle';
+import { WORKFLOW_PRELOAD_MODULES, WORKFLOWS_PATH } from './bundle';
 
 /**
  * The prebuilt workflow bundle, if any: HOOKRELAY_WORKFLOW_BUNDLE (the tests make one per run), else
@@ -38,7 +38,7 @@ export function workerOptions(
   WorkerOptions,
   'taskQueue' | 'namespace' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentLocalActivityExecutions'
 > &
-  Partial<Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle' | 'interceptors' | 'sinks'>> {
+  Partial<Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle' | 'bundlerOptions' | 'interceptors' | 'sinks'>> {
   const bundle = prebuiltBundle();
   const { sinks, activityInterceptors } = workerTracingOptions();
   return {
@@ -52,6 +52,8 @@ export function workerOptions(
     namespace: config.TEMPORAL_NAMESPACE,
     maxConcurrentWorkflowTaskExecutions: WORKFLOW_TASK_SLOTS,
     maxConcurrentLocalActivityExecutions: LOCAL_ACTIVITY_SLOTS,
-    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(bundle
+      ? { workflowBundle: { codePath: bundle } }
+      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),
   };
 }
