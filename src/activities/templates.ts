@@ -29,7 +29,9 @@ export function templateActivities(deps: { config: Config }) {
       if (!webhook)
         throw ApplicationFailure.create({ type: RENDER_FAILED, message: 'webhook deleted', nonRetryable: true });
       try {
-        return await renderCustomBody(webhook.custom_payload ?? '', input.envelope, deps.config, input);
+        return await renderCustomBody(webhook.custom_payload ?? '', input.envelope, deps.config, input, {
+          waitWhenBusy: true,
+        });
       } catch (err) {
         if (err instanceof TemplateError) {
           throw ApplicationFailure.create({ type: RENDER_FAILED, message: err.message, nonRetryable: true });

@@ -4,7 +4,13 @@
  */
 import { templateRenderDuration } from '../metrics/registry';
 import type { EventEnvelopeV2 } from '../shared/types';
-import { formatTemplateError, sharedTemplateEngine, type RenderOwner, type TemplateConfig } from '../templates/engine';
+import {
+  formatTemplateError,
+  sharedTemplateEngine,
+  type RenderOptions,
+  type RenderOwner,
+  type TemplateConfig,
+} from '../templates/engine';
 
 /** A template that does not render (syntax, runtime error, limits): retrying cannot help. */
 export class TemplateError extends Error {}
@@ -15,12 +21,13 @@ export async function renderCustomBody(
   config: TemplateConfig,
   /** Whose render it is, for the engine's fair queue (see RenderOwner). */
   owner?: RenderOwner,
+  options?: RenderOptions,
 ): Promise<string> {
   if (!source.trim()) throw new TemplateError('the webhook has no custom payload template');
   const stopTimer = templateRenderDuration.startTimer();
   let result: Awaited<ReturnType<ReturnType<typeof sharedTemplateEngine>['render']>>;
   try {
-    result = await sharedTemplateEngine(config).render(source, envelope, owner);
+    result = await sharedTemplateEngine(config).render(source, envelope, owner, options);
   } catch (err) {
     stopTimer({ result: 'error' });
     throw err;

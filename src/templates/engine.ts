@@ -48,6 +48,18 @@ export interface RenderOwner {
   webhookId?: string;
 }
 
+export interface RenderOptions {
+  /**
+   * Wait in the queue however many renders wait, instead of being refused as busy. For the
+   * worker's deliveries: their number is already bounded by its activity slots, and a refused render
+   * only came back through its activity's retry backoff. With more local-activity slots than one
+   * organization's share of the queue, a burst of 2,000 events through a template was refused
+   * over and over and trickled out for 35 s with the CPU idle. The fair queue still puts other
+   * organizations' renders between them.
+   */
+  waitWhenBusy?: boolean;
+}
+
 /** Where a template failed: line and column are 1-based, in the user's template, when known. */
 export interface TemplateError {
   message: string;
@@ -65,7 +77,7 @@ export interface TemplateEngine {
    * template's own failure (syntax, runtime error, time or size limit) resolves `ok: false`; only a
    * broken engine (the evaluator cannot be built or loaded) rejects.
    */
-  render(source: string, root: unknown, owner?: RenderOwner): Promise<RenderResult>;
+  render(source: string, root: unknown, owner?: RenderOwner, options?: RenderOptions): Promise<RenderResult>;
   /**
    * Builds the evaluator if this machine has none yet (half a minute, once) and starts a process; for
    * entry points that would rather pay that at start than on the first custom payload.
@@ -136,18 +148,23 @@ class ProcessPool implements TemplateEngine {
     this.maxQueuedPerOrganization = opts.maxQueuedPerOrganization ?? Math.max(1, Math.ceil(this.maxQueued / 2));
   }
 
-  async render(source: string, root: unknown, owner: RenderOwner = {}): Promise<RenderResult> {
+  async render(
+    source: string,
+    root: unknown,
+    owner: RenderOwner = {},
+    { waitWhenBusy = false }: RenderOptions = {},
+  ): Promise<RenderResult> {
     if (this.closed) throw new Error('the template engine is closed');
     if (typeof source !== 'string') throw new TypeError('template source must be a string');
     const rootJson = JSON.stringify(root ?? null);
     await this.load();
     if (this.closed) throw new Error('the template engine is closed');
-    if (this.queue.size >= this.maxQueued) {
+    if (!waitWhenBusy && this.queue.size >= this.maxQueued) {
       throw new TemplateEngineUnavailable(`the template engine is busy (${this.queue.size} renders waiting)`);
     }
     const task = { owner: ownerOf(owner, root), source, rootJson };
     const waiting = this.queue.waiting(task.owner.organization);
-    if (waiting >= this.maxQueuedPerOrganization) {
+    if (!waitWhenBusy && waiting >= this.maxQueuedPerOrganization) {
       throw new TemplateEngineUnavailable(
         `the template engine is busy (${waiting} renders of this organization waiting, its share of the queue)`,
       );

@@ -249,6 +249,29 @@ describe('limits', () => {
     }
   });
 
+  it('when a render may wait (a worker delivery), then it queues past both caps instead of being refused', async () => {
+    const small = createTemplateEngine({ poolSize: 1, timeoutMs: 1000, maxQueued: 2, maxQueuedPerOrganization: 1 });
+    try {
+      await small.ready();
+      const a = { organizationId: 'a' };
+      const running = small.render(endlessTemplate, null, a);
+      const queued = small.render('1', null, a);
+      await expect(small.render('2', null, a)).rejects.toThrow(/busy \(1 renders of this organization waiting/);
+      const waiting = [2, 3, 4].map((n) => small.render(String(n), null, a, { waitWhenBusy: true }));
+      // The queue is over its cap now: a render that may not wait is still refused.
+      await expect(small.render('5', null, { organizationId: 'b' })).rejects.toThrow(/busy \(4 renders waiting\)/);
+      expect((await running).ok).toBe(false);
+      expect(await Promise.all([queued, ...waiting])).toMatchObject([
+        { value: 1 },
+        { value: 2 },
+        { value: 3 },
+        { value: 4 },
+      ]);
+    } finally {
+      await small.close();
+    }
+  });
+
   /** About 0.3 s of evaluation per render on this machine (measured: 289 ms). */
   const slowTemplate = 'std.foldl(function(a, i) a + i, std.range(1, 200000), 0)';
 
