@@ -2,12 +2,13 @@
  * The workflow sandbox as patched in patches/@temporalio+worker+*.patch, against the suite's real
  * Temporal server: no vm timeout (and watchdog thread) per call into the sandbox, but a stall
  * watch per workflow thread that stops the worker when a workflow never yields; and no stack
- * trace per promise unless WORKFLOW_STACK_TRACES=true; and runs that switch in the shared sandbox
- * swap only their activator while no run has set or deleted a global, all globals once one has.
+ * trace per promise unless WORKFLOW_STACK_TRACES=true; runs that switch in the shared sandbox
+ * swap only their activator while no run has set or deleted a global, all globals once one has;
+ * and payloads are walked for codecs only when there is one.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type PayloadCodec } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { installTestRuntime } from '../../support/harness';
 
@@ -115,4 +116,52 @@ test('a built-in one run deletes stays deleted for that run only', async () => {
     deletes.map((d) => [d]),
   );
   expect(results).toEqual(deletes.map((d) => ({ atStart: 'function', atEnd: d ? 'undefined' : 'function' })));
+});
+
+/** Wraps each payload whole in one of its own encoding, and refuses to decode anything else. */
+const base64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('base64');
+const wrappingCodec: PayloadCodec = {
+  async encode(payloads) {
+    return payloads.map((p) => ({
+      metadata: { encoding: Buffer.from('binary/sandbox-test') },
+      data: Buffer.from(
+        JSON.stringify({
+          metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, base64(v)])),
+          data: base64(p.data),
+        }),
+      ),
+    }));
+  },
+  async decode(payloads) {
+    return payloads.map((p) => {
+      if (Buffer.from(p.metadata?.encoding ?? []).toString() !== 'binary/sandbox-test') {
+        throw new Error('a payload the codec did not encode');
+      }
+      const { metadata, data } = JSON.parse(Buffer.from(p.data!).toString()) as {
+        metadata: Record<string, string>;
+        data: string;
+      };
+      return {
+        metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+        data: Buffer.from(data, 'base64'),
+      };
+    });
+  },
+};
+
+test('a worker with a payload codec still decodes activations and encodes completions with it', async () => {
+  const queue = taskQueue();
+  const dataConverter = { payloadCodecs: [wrappingCodec] };
+  const codecClient = new Client({ connection: client.connection, dataConverter });
+  const worker = await Worker.create({ connection, taskQueue: queue, workflowBundle: bundle, dataConverter });
+  // The argument reaches the workflow only if the worker decoded it, and the client decodes the
+  // result only if the worker encoded it.
+  const result = await worker.runUntil(
+    codecClient.workflow.execute('globalWritingWorkflow', {
+      taskQueue: queue,
+      workflowId: `codec-${queue}`,
+      args: ['coded'],
+    }),
+  );
+  expect(result).toEqual({ atEnd: 'coded' });
 });
