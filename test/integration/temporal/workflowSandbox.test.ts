@@ -8,7 +8,8 @@
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { Client, Connection, type PayloadCodec } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { installTestRuntime } from '../../support/harness';
 
