@@ -28,8 +28,8 @@ export interface TemplateEngineOptions {
   maxHeapBytes?: number;
   /**
    * Renders that may wait for an evaluator; beyond it a render is refused at once as busy
-   * (TemplateEngineUnavailable), rather than queueing behind templates that run to the time limit.
-   * Default 500.
+   * (TemplateEngineUnavailable), rather than queueing behind templates that run to the time limit,
+   * unless it may wait (RenderOptions.waitWhenBusy). Default 500.
    */
   maxQueued?: number;
   /**
