@@ -9,38 +9,22 @@
  *   npm run bench:recover -- [--deliveries 10000] [--pace 20]   (pace: RECOVER_DELIVERIES_PER_SECOND)
  *                            [--max-minutes M]  (stop waiting after M minutes and report what arrived)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { writeWorkflowBundle } from '../src/worker/bundle';
 import { createApiKey } from '../src/access/keys';
-import { connectDatabase, disconnectDatabase } from '../src/db/connect';
 import { DeliveryLog, attemptLogId, deliveryLogKeys } from '../src/db/deliveryLog';
 import { StoredEvent, eventKey } from '../src/db/event';
 import { Webhook } from '../src/db/webhook';
 import { deliveryIdOf } from '../src/delivery/signing';
 import { sampleEvent } from '../src/payloads/samples';
-import { stopChildProcess } from '../src/process';
-import { freePort, freePorts, startStack } from '../src/stack';
-import { waitForTemporal } from '../src/temporal/client';
+import { numberFlag, startBenchService } from './lib/benchService';
 
-const root = path.resolve(__dirname, '..');
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-const DELIVERIES = flag('deliveries', 10_000);
-const PACE = flag('pace', 20);
+const DELIVERIES = numberFlag('deliveries', 10_000);
+const PACE = numberFlag('pace', 20);
 const BATCH = 500;
 /** On a busy machine a full run can take long: stop waiting after this long (0: no limit). */
-const MAX_MS = flag('max-minutes', 0) * 60_000;
+const MAX_MS = numberFlag('max-minutes', 0) * 60_000;
 
 /** Counts receipts by webhook-id. */
 async function startReceiver() {
@@ -72,15 +56,6 @@ async function startReceiver() {
   };
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} did not become ready`);
-}
-
 async function api(base: string, key: string, method: string, p: string, body?: unknown) {
   const res = await fetch(base + p, {
     method,
@@ -91,58 +66,17 @@ async function api(base: string, key: string, method: string, p: string, body?: 
 }
 
 async function main(): Promise<number> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-bench-recover-'));
-  const children: ChildProcess[] = [];
   const t0 = Date.now();
-  console.error(`bench:recover: starting a stack in ${dataDir}…`);
-  const [temporalPort, uiPort, storePort] = await freePorts(3);
-  const stack = await startStack({
-    dataDir,
-    temporal: { port: temporalPort, uiPort },
-    store: { port: storePort, database: 'bench' },
-  });
   const receiver = await startReceiver();
-  const stopAll = async () => {
-    await Promise.all(children.map((c) => stopChildProcess(c, 10_000)));
-    await disconnectDatabase().catch(() => undefined);
-    await receiver.close();
-    await stack.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  };
-  process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  const service = await startBenchService({
+    name: 'bench-recover',
+    receiver,
+    env: { RECOVER_DELIVERIES_PER_SECOND: String(PACE) },
+  });
+  const base = service.apiUrl;
   try {
-    await waitForTemporal(stack.temporalAddress!);
-    const bundlePath = await writeWorkflowBundle(dataDir);
-    const apiPort = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      TEMPORAL_ADDRESS: stack.temporalAddress,
-      MONGODB_URI: stack.mongoUri,
-      STORE_POSTGRES_URL: stack.storePostgresUrl,
-      TEMPORAL_TASK_QUEUE: 'bench',
-      PORT: String(apiPort),
-      HOST: '127.0.0.1',
-      ALLOW_PRIVATE_TARGETS: 'true',
-      SMTP_URL: '',
-      LOG_LEVEL: 'warn',
-      RECOVER_DELIVERIES_PER_SECOND: String(PACE),
-      HOOKRELAY_WORKFLOW_BUNDLE: bundlePath,
-      HOOKRELAY_PARENT_PID: String(process.pid),
-    };
-    await connectDatabase(stack.mongoUri!, stack.storePostgresUrl);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/service/main.ts'], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) {
-        if (line.includes('"level":"error"') || line.startsWith('Error')) console.error(`[service] ${line}`);
-      }
-    });
-    children.push(child);
-    const base = `http://127.0.0.1:${apiPort}`;
-    await waitFor('the API', async () => (await fetch(`${base}/readyz`)).status === 200);
+    service.spawnService('service', ['--import', 'tsx', 'src/service/main.ts']);
+    await service.waitForApi();
 
     // One webhook whose URL failed for an hour and answers again now.
     const owner = await createApiKey({ org: 'bench', role: 'owner' });
@@ -285,7 +219,7 @@ async function main(): Promise<number> {
     console.log(report.join('\n'));
     return (cutOff || (lost === 0 && sentByRepeat === 0)) && duplicated === 0 && unexpected === 0 ? 0 : 1;
   } finally {
-    await stopAll();
+    await service.stop();
   }
 }
 

@@ -11,50 +11,36 @@
  * --template <slug> makes every webhook a custom payload from that library template, so each
  * delivery also renders Jsonnet in the worker.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { stopChildProcess } from '../src/process';
 import type { AddressInfo } from 'node:net';
-import { writeWorkflowBundle } from '../src/worker/bundle';
 import { createApiKey } from '../src/access/keys';
-import { connectDatabase, disconnectDatabase } from '../src/db/connect';
 import { DeliveryLog } from '../src/db/deliveryLog';
 import { Webhook } from '../src/db/webhook';
 import { deliveryIdOf } from '../src/delivery/signing';
 import { sampleEvent } from '../src/payloads/samples';
 import { libraryTemplate } from '../src/templates/library';
 import { build, buildIsCurrent, serviceProcessArgs } from './build';
-import { freePort, freePorts, startStack } from '../src/stack';
 import { visibilityRowsWritten } from '../src/stack/temporalMetrics';
-import { waitForTemporal } from '../src/temporal/client';
+import { numberFlag, startBenchService, waitFor } from './lib/benchService';
 import { cpuByLabel, cpuDelta } from './lib/processCpu';
 import { runStorm } from './lib/storm';
 
-const root = path.resolve(__dirname, '..');
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-const EVENTS = flag('events', 2000);
-const WEBHOOKS = flag('webhooks', 2);
-const CONCURRENCY = flag('concurrency', 32);
-const DRAIN_TIMEOUT_MS = flag('drain-timeout', 1200) * 1000;
+const EVENTS = numberFlag('events', 2000);
+const WEBHOOKS = numberFlag('webhooks', 2);
+const CONCURRENCY = numberFlag('concurrency', 32);
+const DRAIN_TIMEOUT_MS = numberFlag('drain-timeout', 1200) * 1000;
 /** Posts per second; 0 (default) posts as fast as the API accepts (a burst that builds a backlog). */
-const RATE = flag('rate', 0);
+const RATE = numberFlag('rate', 0);
 /** --storm R: the storm mode (scripts/lib/storm.ts) around a sustainable rate of R events/s. */
-const STORM_RATE = flag('storm', 0);
+const STORM_RATE = numberFlag('storm', 0);
 /**
  * --warm-up N: N events go through first, uncounted, as a service that has been up a while has seen;
  * a fresh process spends a burst's first minute compiling its hot code (V8's optimizing compiler).
  */
-const WARM_UP = flag('warm-up', 0);
+const WARM_UP = numberFlag('warm-up', 0);
 /** API and worker as two processes (scale-out shape, no eager start) instead of one. */
 const SEPARATE = process.argv.includes('--separate');
 /**
@@ -68,6 +54,7 @@ const PROFILE_DIR = (() => {
   const i = process.argv.indexOf('--profile');
   return i >= 0 ? path.resolve(process.argv[i + 1]) : undefined;
 })();
+const profileArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
 const TEMPLATE_SLUG = (() => {
   const i = process.argv.indexOf('--template');
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -178,21 +165,6 @@ async function postEvent(agent: http.Agent, api: string, key: string, event: obj
   return { res, reposts };
 }
 
-function spawnChild(name: 'api' | 'worker' | 'service', env: NodeJS.ProcessEnv): ChildProcess {
-  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, ...serviceProcessArgs(name, COMPILED)], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (line.includes('"level":"error"') || line.startsWith('Error')) console.error(`[${name}] ${line}`);
-    }
-  });
-  return child;
-}
-
 /**
  * CPU per delivery over the stack and by process (the bench's own load generator and receiver
  * shown, not counted), and how many cores the stack kept busy over `seconds`.
@@ -248,61 +220,18 @@ function serviceFigures(now: Map<string, number>, before = new Map<string, numbe
   };
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} did not become ready`);
-}
-
 async function main() {
   if (COMPILED && !buildIsCurrent()) await build();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-bench-'));
-  const children: ChildProcess[] = [];
   const t0 = Date.now();
-  console.error(`bench: starting a stack in ${dataDir}…`);
-  const [temporalPort, uiPort, metricsPort, storePort] = await freePorts(4);
-  const temporalMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
-  const stack = await startStack({
-    dataDir,
-    temporal: { port: temporalPort, uiPort, metricsPort },
-    store: { port: storePort, database: 'bench' },
-  });
   const receiver = await startReceiver();
-  const stopAll = async () => {
-    await Promise.all(children.map((c) => stopChildProcess(c, 10_000)));
-    await disconnectDatabase().catch(() => undefined);
-    await receiver.close();
-    await stack.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  };
-  process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
-
+  const service = await startBenchService({ name: 'bench', receiver, temporalMetrics: true });
+  const temporalMetrics = service.temporalMetricsUrl!;
+  const api = service.apiUrl;
   try {
-    await waitForTemporal(stack.temporalAddress!);
-    const bundlePath = await writeWorkflowBundle(dataDir);
-    const apiPort = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      TEMPORAL_ADDRESS: stack.temporalAddress,
-      MONGODB_URI: stack.mongoUri,
-      STORE_POSTGRES_URL: stack.storePostgresUrl,
-      TEMPORAL_TASK_QUEUE: 'bench',
-      PORT: String(apiPort),
-      HOST: '127.0.0.1',
-      ALLOW_PRIVATE_TARGETS: 'true',
-      SMTP_URL: '',
-      LOG_LEVEL: 'warn',
-      HOOKRELAY_WORKFLOW_BUNDLE: bundlePath,
-      HOOKRELAY_PARENT_PID: String(process.pid),
-    };
-    await connectDatabase(stack.mongoUri!, stack.storePostgresUrl);
-    if (SEPARATE) children.push(spawnChild('api', env), spawnChild('worker', env));
-    else children.push(spawnChild('service', env));
-    const api = `http://127.0.0.1:${apiPort}`;
-    await waitFor('the API', async () => (await fetch(`${api}/readyz`)).status === 200);
+    const spawnService = (name: 'api' | 'worker' | 'service') =>
+      service.spawnService(name, [...profileArgs, ...serviceProcessArgs(name, COMPILED)]);
+    for (const name of SEPARATE ? (['api', 'worker'] as const) : (['service'] as const)) spawnService(name);
+    await service.waitForApi();
 
     const owner = await createApiKey({ org: 'bench', role: 'owner' });
     for (let i = 0; i < WEBHOOKS; i++) {
@@ -351,8 +280,8 @@ async function main() {
         webhookIds: hooks.map((h) => String(h._id)),
         receipts: receiver.receipts,
         rate: STORM_RATE,
-        seconds: flag('storm-seconds', 60),
-        freezeStoreSeconds: flag('freeze-store', 0),
+        seconds: numberFlag('storm-seconds', 60),
+        freezeStoreSeconds: numberFlag('freeze-store', 0),
       });
       const stormSeconds = (performance.now() - s0) / 1000;
       const stormCpu = cpuDelta(stormCpu0, cpuByLabel(stackPart));
@@ -481,7 +410,7 @@ async function main() {
     );
     return lost === 0 ? 0 : 1;
   } finally {
-    await stopAll();
+    await service.stop();
   }
 }
 
