@@ -228,9 +228,9 @@ async function main() {
   const temporalMetrics = service.temporalMetricsUrl!;
   const api = service.apiUrl;
   try {
-    const spawnService = (name: 'api' | 'worker' | 'service') =>
+    for (const name of SEPARATE ? (['api', 'worker'] as const) : (['service'] as const)) {
       service.spawnService(name, [...profileArgs, ...serviceProcessArgs(name, COMPILED)]);
-    for (const name of SEPARATE ? (['api', 'worker'] as const) : (['service'] as const)) spawnService(name);
+    }
     await service.waitForApi();
 
     const owner = await createApiKey({ org: 'bench', role: 'owner' });
