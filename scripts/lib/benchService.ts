@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectDatabase, disconnectDatabase } from '../../src/db/connect';
 import { stopChildProcess } from '../../src/process';
-import { freePort, freePorts, startStack, type RunningStack } from '../../src/stack';
+import { freePort, freePorts, startStack } from '../../src/stack';
 import { waitForTemporal } from '../../src/temporal/client';
 import { writeWorkflowBundle } from '../../src/worker/bundle';
 
@@ -33,8 +33,6 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
 }
 
 export interface BenchService {
-  dataDir: string;
-  stack: RunningStack;
   /** The dev server's own Prometheus metrics, when asked for. */
   temporalMetricsUrl?: string;
   /** Where the API will listen once a service process runs. */
@@ -94,8 +92,6 @@ export async function startBenchService(options: {
     await connectDatabase(stack.mongoUri!, stack.storePostgresUrl);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     return {
-      dataDir,
-      stack,
       temporalMetricsUrl: metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
       apiUrl,
       spawnService(label, serviceArgs) {
